@@ -1,0 +1,227 @@
+"""The TensorFlow engine: embedding tables and a row-sparse training step.
+
+This is the only module that imports TensorFlow. One call of the compiled
+``_train_steps`` runs many steps of plain TensorFlow (no Keras ``fit``) under
+any ``tf.distribute`` strategy:
+
+* true pairs come from a seeded permutation made by the caller, and each
+  replica takes its slice of the global batch, so every worker sees the same
+  schedule without an input pipeline;
+* negatives are drawn inside the graph with stateless ops seeded by
+  (random_state, step, replica), so results never depend on global seeds;
+* gradients are taken with respect to the gathered rows only, duplicates are
+  merged (``tf.unique`` + ``unsorted_segment_sum``: TensorFlow's CPU scatter
+  kernels are not bit-deterministic when indices repeat), gathered across
+  replicas, and applied with scatter updates to the touched rows of the tables
+  and of the optimizer's state (lazy Adam/Nadam, as TF-Addons' LazyAdam).
+"""
+
+import numpy as np
+import tensorflow as tf
+
+__all__ = ["Trainer", "pair_loss"]
+
+_INIT_SCALE = 0.05  # Keras' Embedding initialiser: uniform(-0.05, 0.05)
+_BETA_1, _BETA_2, _EPSILON = 0.9, 0.999, 1e-7
+
+
+def pair_loss(u, v, labels, loss):
+    """Per-example loss of row vectors ``u`` against link vectors ``v``.
+
+    ``"cosine_mse"`` is the seed's model: ``(cos(u, v) - label) ** 2`` with
+    labels +1 / -1. ``"logistic"`` is skip-gram negative sampling:
+    ``-log sigmoid(label * u.v)``.
+    """
+    if loss == "cosine_mse":
+        cos = tf.reduce_sum(tf.math.l2_normalize(u, 1) * tf.math.l2_normalize(v, 1), axis=1)
+        return tf.square(cos - labels)
+    return tf.math.softplus(-labels * tf.reduce_sum(u * v, axis=1))
+
+
+class _LazyOptimizer:
+    """Row-sparse optimizers: only the rows in the batch and their state change.
+
+    Keras 3's Adam and Nadam rewrite every row of both tables at every step
+    (their moments decay everywhere); here moments decay only when a row is
+    used, which is what makes a step cost O(batch), not O(table).
+    """
+
+    def __init__(self, name, learning_rate, tables):
+        self.name = name
+        self.learning_rate = learning_rate
+        self.iterations = tf.Variable(0, dtype=tf.int64, trainable=False, name="iterations")
+        self.slots = {}
+        for table in tables:
+            names = {"sgd": [], "adagrad": ["accumulator"]}.get(name, ["m", "v"])
+            self.slots[table.ref()] = [
+                tf.Variable(tf.zeros_like(table), trainable=False, name=f"{table.name[:-2]}_{s}")
+                for s in names
+            ]
+
+    def apply(self, table, index, grad):
+        """Apply the merged gradient ``grad`` of rows ``index`` (unique) to ``table``."""
+        lr = tf.constant(self.learning_rate, tf.float32)
+        slots = self.slots[table.ref()]
+        if self.name == "sgd":
+            return table.scatter_sub(tf.IndexedSlices(lr * grad, index))
+        if self.name == "adagrad":
+            (acc,) = slots
+            acc_rows = tf.gather(acc, index) + tf.square(grad)
+            acc.scatter_update(tf.IndexedSlices(acc_rows, index))
+            return table.scatter_sub(tf.IndexedSlices(lr * grad / (tf.sqrt(acc_rows) + _EPSILON),
+                                                      index))
+        m, v = slots
+        t = tf.cast(self.iterations + 1, tf.float32)
+        m_rows = _BETA_1 * tf.gather(m, index) + (1 - _BETA_1) * grad
+        v_rows = _BETA_2 * tf.gather(v, index) + (1 - _BETA_2) * tf.square(grad)
+        m.scatter_update(tf.IndexedSlices(m_rows, index))
+        v.scatter_update(tf.IndexedSlices(v_rows, index))
+        v_hat = v_rows / (1 - _BETA_2**t)
+        if self.name == "adam":
+            step = m_rows / (1 - _BETA_1**t)
+        else:  # Nadam (Dozat 2016): Nesterov look-ahead on the bias-corrected moment
+            step = (_BETA_1 * m_rows / (1 - _BETA_1 ** (t + 1))
+                    + (1 - _BETA_1) * grad / (1 - _BETA_1**t))
+        return table.scatter_sub(tf.IndexedSlices(lr * step / (tf.sqrt(v_hat) + _EPSILON), index))
+
+
+class Trainer:
+    """Embedding tables for ``n_rows`` rows and ``n_links`` links, trained by negative sampling.
+
+    ``sampler`` is a :class:`~sklearn_linkembed.NegativeSampler`: its arrays
+    (true pairs, their weights, the sorted pair keys, the non-pair complement
+    of a dense graph, the degree-weighted link table) are copied into the graph
+    as constants, and negatives follow its distribution. A negative that
+    happens to be a true pair is masked out of the loss instead of re-drawn
+    (the sampler re-draws; at link-graph densities the two agree).
+    """
+
+    def __init__(self, sampler, *, embedding_size, loss, optimizer, learning_rate, seed,
+                 strategy=None):
+        self.sampler = sampler
+        self.loss = loss
+        self.negative_ratio = sampler.negative_ratio
+        self.strategy = strategy or tf.distribute.get_strategy()
+        n_replicas = self.strategy.num_replicas_in_sync
+        self.local_batch = -(-sampler.batch_size // n_replicas)
+        self.global_batch = self.local_batch * n_replicas
+        self.seed = int(seed)
+        with self.strategy.scope():
+            def init(n, salt):
+                return tf.random.stateless_uniform(
+                    [n, embedding_size], seed=[self.seed, salt],
+                    minval=-_INIT_SCALE, maxval=_INIT_SCALE)
+
+            self.row_table = tf.Variable(init(sampler.n_rows, 1), name="row_embedding")
+            self.link_table = tf.Variable(init(sampler.n_links, 2), name="link_embedding")
+            self.optimizer = _LazyOptimizer(optimizer, learning_rate,
+                                            [self.row_table, self.link_table])
+        self._pair_rows = tf.constant(sampler.pair_rows)
+        self._pair_links = tf.constant(sampler.pair_links)
+        self._pair_weights = tf.constant(sampler.pair_weights)
+        self._pair_keys = tf.constant(sampler._pair_keys)
+        self._complement = (None if sampler.complement is None
+                            else tf.constant(sampler.complement))
+        self._link_draws = (None if sampler.link_table is None
+                            else tf.constant(sampler.link_table))
+        self._train_steps = tf.function(
+            self._train_steps,
+            input_signature=[tf.TensorSpec([None, self.global_batch], tf.int32),
+                             tf.TensorSpec([], tf.int64)],
+        )
+
+    # -- in-graph sampling ---------------------------------------------------
+    def _negatives(self, n, seed):
+        """``n`` random (row, link) non-pairs and a 0/1 mask of those that are not true pairs."""
+        n_links = self.sampler.n_links
+        seed_rows, seed_links = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
+        if self._complement is not None:
+            pick = tf.random.stateless_uniform([n], seed_rows, 0, tf.size(self._complement,
+                                                                          tf.int64), tf.int64)
+            keys = tf.gather(self._complement, pick)
+            return (tf.cast(keys // n_links, tf.int32), tf.cast(keys % n_links, tf.int32),
+                    tf.ones([n]))
+        rows = tf.random.stateless_uniform([n], seed_rows, 0, self.sampler.n_rows, tf.int32)
+        if self._link_draws is None:
+            links = tf.random.stateless_uniform([n], seed_links, 0, n_links, tf.int32)
+        else:
+            pick = tf.random.stateless_uniform([n], seed_links, 0, tf.size(self._link_draws),
+                                               tf.int32)
+            links = tf.gather(self._link_draws, pick)
+        keys = tf.cast(rows, tf.int64) * n_links + tf.cast(links, tf.int64)
+        pos = tf.minimum(tf.searchsorted(self._pair_keys, keys), self.sampler.n_pairs - 1)
+        return rows, links, tf.cast(tf.gather(self._pair_keys, pos) != keys, tf.float32)
+
+    # -- one step on one replica ---------------------------------------------
+    def _step(self, batch, seed):
+        ctx = tf.distribute.get_replica_context()
+        replica = ctx.replica_id_in_sync_group
+        seed = tf.random.experimental.stateless_fold_in(seed, replica)
+        pos = batch[replica * self.local_batch:(replica + 1) * self.local_batch]
+        valid = tf.cast(pos >= 0, tf.float32)  # the epoch's last batch is padded with -1
+        pos = tf.maximum(pos, 0)
+        k = self.negative_ratio
+        neg_rows, neg_links, neg_ok = self._negatives(self.local_batch * k, seed)
+        rows = tf.concat([tf.gather(self._pair_rows, pos), neg_rows], 0)
+        links = tf.concat([tf.gather(self._pair_links, pos), neg_links], 0)
+        labels = tf.concat([tf.ones([self.local_batch]), -tf.ones([self.local_batch * k])], 0)
+        weights = tf.concat([tf.gather(self._pair_weights, pos) * valid,
+                             neg_ok * tf.repeat(valid, k)], 0)
+        u = tf.gather(self.row_table, rows)
+        v = tf.gather(self.link_table, links)
+        with tf.GradientTape() as tape:
+            tape.watch([u, v])
+            losses = pair_loss(u, v, labels, self.loss) * weights
+            # Mean over the global batch, as Keras' MSE over the notebook's batch.
+            objective = tf.reduce_sum(losses) / float(self.global_batch * (1 + k))
+        grad_u, grad_v = tape.gradient(objective, [u, v])
+        self._apply(ctx, self.row_table, rows, grad_u)
+        self._apply(ctx, self.link_table, links, grad_v)
+        return tf.reduce_sum(losses), tf.reduce_sum(weights)
+
+    def _apply(self, ctx, table, index, grad):
+        if ctx.num_replicas_in_sync > 1:
+            index = ctx.all_gather(index, axis=0)
+            grad = ctx.all_gather(grad, axis=0)
+        index, position = tf.unique(index)
+        grad = tf.math.unsorted_segment_sum(grad, position, tf.size(index))
+
+        def update(strategy, table, index, grad):
+            return strategy.extended.update(table, self.optimizer.apply, args=(index, grad),
+                                            group=False)
+
+        ctx.merge_call(update, args=(table, index, grad))
+
+    # -- many steps in one call ----------------------------------------------
+    def _train_steps(self, batches, first_step):
+        total_loss = tf.constant(0.0)
+        total_weight = tf.constant(0.0)
+        for i in tf.range(tf.shape(batches)[0]):
+            step = first_step + tf.cast(i, tf.int64)
+            seed = tf.stack([tf.constant(self.seed, tf.int64), step])
+            loss, weight = self.strategy.run(self._step, args=(batches[i], seed))
+            total_loss += self.strategy.reduce("SUM", loss, axis=None)
+            total_weight += self.strategy.reduce("SUM", weight, axis=None)
+            self.optimizer.iterations.assign_add(1)
+        return total_loss, total_weight
+
+    def steps_per_epoch(self):
+        return -(-self.sampler.n_pairs // self.global_batch)
+
+    def epoch_batches(self, random_state):
+        """The epoch's true pairs, shuffled, as a (steps, global_batch) array padded with -1."""
+        steps = self.steps_per_epoch()
+        order = np.full(steps * self.global_batch, -1, dtype=np.int32)
+        order[:self.sampler.n_pairs] = random_state.permutation(self.sampler.n_pairs)
+        return order.reshape(steps, self.global_batch)
+
+    def train(self, batches, first_step):
+        """Run the steps of ``batches``; returns (sum of weighted losses, sum of weights)."""
+        loss, weight = self._train_steps(tf.constant(batches), tf.constant(first_step, tf.int64))
+        return float(loss), float(weight)
+
+    def link_vectors(self):
+        return self.link_table.numpy()
+
+    def row_vectors(self):
+        return self.row_table.numpy()

@@ -1,0 +1,26 @@
+"""Datasets: the bundled film links and synthetic bipartite graphs.
+
+:func:`load_wikipedia_movies` loads 36,116 American films and their links,
+shipped with the package in the seed notebook's layout, which
+:func:`read_movies_ndjson` reads from any file. :func:`make_bipartite_graph`
+generates rows x links graphs with planted communities and heavy-tailed link
+popularity, and :func:`make_seed_shaped_graph` one of the notebook's size.
+
+>>> from sklearn_linkembed.datasets import load_wikipedia_movies, make_bipartite_graph
+>>> movies = load_wikipedia_movies()
+>>> movies.links[0][-3:]
+['Steven Soderbergh', 'Biography', '2008 in film']
+>>> X, row_communities, link_communities = make_bipartite_graph(random_state=0)
+>>> X.shape, X.nnz
+((1000, 2000), 20000)
+"""
+
+from ._movies import load_wikipedia_movies, read_movies_ndjson
+from ._synthetic import make_bipartite_graph, make_seed_shaped_graph
+
+__all__ = [
+    "load_wikipedia_movies",
+    "make_bipartite_graph",
+    "make_seed_shaped_graph",
+    "read_movies_ndjson",
+]

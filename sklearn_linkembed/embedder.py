@@ -1,0 +1,335 @@
+"""LinkEmbedder: row and link embeddings of a bipartite graph, as a scikit-learn transformer."""
+
+import logging
+import time
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit_context
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from ._foldin import fold_in
+from ._graph import graph_from_input
+from .keyedvectors import KeyedVectors
+from .sampling import NegativeSampler
+
+__all__ = ["LinkEmbedder"]
+
+logger = logging.getLogger(__name__)
+
+# Examples per call into the compiled training loop: large enough to hide the
+# call overhead, small enough for a lively progress bar.
+_EXAMPLES_PER_CALL = 2_000_000
+
+
+class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """Embed rows and their links by negative sampling, trained with TensorFlow.
+
+    Rows are entities (films, shops, papers) and links what they point to
+    (actors, products, citations). Every row and every link gets a vector so
+    that true (row, link) pairs score high and random non-pairs score low.
+    The defaults are the model of the notebook this library grew from: cosine
+    of the two vectors, squared error against +1 for a true pair and -1 for a
+    random non-pair, 10 non-pairs per pair, Nadam, 15 epochs of 512 true pairs
+    per batch. ``loss="logistic"`` is skip-gram negative sampling (word2vec,
+    gensim's PV-DBOW).
+
+    :meth:`transform` gives a vector to any row, unseen ones included, by
+    folding it in: its vector is fitted against the frozen link vectors, like
+    gensim's ``infer_vector``. It is row-wise, so ``transform(X[rows])`` equals
+    ``transform(X)[rows]``, and ``fit_transform(X)`` equals
+    ``fit(X).transform(X)``.
+
+    Parameters
+    ----------
+    embedding_size : int, default=50
+        Dimension of the vectors.
+    negative_ratio : int, default=10
+        Random non-pairs per true pair.
+    batch_size : int, default=512
+        True pairs per training step (each with its ``negative_ratio`` non-pairs).
+    epochs : int, default=15
+        Passes over all true pairs.
+    loss : {"cosine_mse", "logistic"}, default="cosine_mse"
+        ``"cosine_mse"``: ``(cos(row, link) - label) ** 2``, labels +1 / -1 (the
+        notebook's ``Dot(normalize=True)`` with MSE). ``"logistic"``:
+        ``-log sigmoid(label * row.link)`` (skip-gram negative sampling).
+    optimizer : {"nadam", "adam", "adagrad", "sgd"}, default="nadam"
+        Updates touch only the rows in the batch (lazy Adam and Nadam).
+    learning_rate : float, default=0.001
+        Step size of the optimizer.
+    negative_power : float, default=0.0
+        Links of non-pairs are drawn in proportion to ``degree ** negative_power``:
+        0 is uniform (the notebook), 0.75 is word2vec's choice.
+    min_count : int, default=3
+        Links in fewer rows than this get no vector and are ignored.
+    normalize : bool, default=True
+        L2-normalise the output vectors (the notebook normalises before its SVM
+        and its regression).
+    fold_in_steps : int, default=10
+        Gradient steps of the fold-in of each row in :meth:`transform`.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initial vectors, the order of pairs and the non-pairs. With an
+        int, results are bit-identical on CPU across runs and processes.
+        No global seed is touched.
+    verbose : int, default=0
+        1 shows a progress bar per epoch with the loss and examples/s.
+
+    Attributes
+    ----------
+    row_vectors_ : KeyedVectors
+        Vector of every training row (``transform`` of the training data), keyed
+        by the row names (the index of a pandas Series) or by position.
+    link_vectors_ : KeyedVectors
+        Vector of every link in ``min_count`` or more rows, keyed by link name
+        (for matrices: the column name, or the column index).
+    links_ : list
+        The known links, in order of first appearance (for matrices: column order).
+    link_counts_ : ndarray of shape (n_links,)
+        Number of training rows of each known link.
+    loss_curve_ : list of float
+        Mean training loss of each epoch.
+    n_iter_ : int
+        Number of epochs run.
+    n_features_in_ : int
+        Number of columns of a matrix ``X`` (not set for link lists).
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names of a DataFrame ``X``.
+
+    See Also
+    --------
+    NegativeSampler : The batches this model trains on.
+    sklearn.decomposition.TruncatedSVD : A linear embedding of the same matrix.
+
+    Notes
+    -----
+    Training is a plain TensorFlow loop (no Keras ``fit``) that runs under the
+    ``tf.distribute`` strategy in scope (``with strategy.scope(): emb.fit(X)``).
+    Negatives that collide with a true pair are masked out of the loss.
+
+    If ``fit`` is interrupted (``KeyboardInterrupt``), the estimator is left as
+    it was before the call (unfitted on a first fit) and the interrupt
+    propagates; a new ``fit`` works.
+
+    Examples
+    --------
+    >>> from sklearn_linkembed import LinkEmbedder
+    >>> films = [["Harrison Ford", "George Lucas", "space"],
+    ...          ["Harrison Ford", "Steven Spielberg", "adventure"],
+    ...          ["Mark Hamill", "George Lucas", "space"],
+    ...          ["Steven Spielberg", "adventure", "shark"]]
+    >>> emb = LinkEmbedder(embedding_size=8, epochs=5, min_count=1, random_state=0)
+    >>> emb.fit_transform(films).shape
+    (4, 8)
+    >>> len(emb.links_)
+    7
+    """
+
+    _parameter_constraints: dict = {
+        "embedding_size": [Interval(Integral, 1, None, closed="left")],
+        "negative_ratio": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "epochs": [Interval(Integral, 1, None, closed="left")],
+        "loss": [StrOptions({"cosine_mse", "logistic"})],
+        "optimizer": [StrOptions({"nadam", "adam", "adagrad", "sgd"})],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "negative_power": [Interval(Real, 0, None, closed="left")],
+        "min_count": [Interval(Integral, 1, None, closed="left")],
+        "normalize": ["boolean"],
+        "fold_in_steps": [Interval(Integral, 0, None, closed="left")],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(self, embedding_size=50, *, negative_ratio=10, batch_size=512, epochs=15,
+                 loss="cosine_mse", optimizer="nadam", learning_rate=0.001, negative_power=0.0,
+                 min_count=3, normalize=True, fold_in_steps=10, random_state=None, verbose=0):
+        self.embedding_size = embedding_size
+        self.negative_ratio = negative_ratio
+        self.batch_size = batch_size
+        self.epochs = epochs
+        self.loss = loss
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.negative_power = negative_power
+        self.min_count = min_count
+        self.normalize = normalize
+        self.fold_in_steps = fold_in_steps
+        self.random_state = random_state
+        self.verbose = verbose
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Learn row and link vectors from ``X``.
+
+        Parameters
+        ----------
+        X : iterable of link lists, pandas Series of link lists, sparse matrix or array
+            Link lists: ``X[i]`` is the links of row ``i`` (any hashable names;
+            duplicates count once); a Series' index names the rows. Matrices:
+            rows x links, a non-zero is a link and its value the edge weight.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : LinkEmbedder
+            The fitted estimator.
+        """
+        before = dict(self.__dict__)
+        try:
+            self._fit(X)
+        except BaseException:
+            # Never leave a half-fitted model behind (KeyboardInterrupt included).
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            raise
+        return self
+
+    def _fit(self, X):
+        graph = graph_from_input(self, X, min_count=self.min_count, reset=True)
+        graph.csr.sort_indices()
+        rng = check_random_state(self.random_state)
+        seed = int(rng.randint(np.iinfo(np.int32).max))
+        sampler = NegativeSampler(graph, batch_size=self.batch_size,
+                                  negative_ratio=self.negative_ratio,
+                                  negative_power=self.negative_power)
+        from ._engine import Trainer  # TensorFlow is imported only to train
+
+        trainer = Trainer(sampler, embedding_size=self.embedding_size, loss=self.loss,
+                          optimizer=self.optimizer, learning_rate=self.learning_rate, seed=seed)
+        self.loss_curve_ = self._train(trainer, rng)
+        self.n_iter_ = len(self.loss_curve_)
+        self.links_ = list(graph.link_keys)
+        self.link_counts_ = np.bincount(sampler.pair_links, minlength=sampler.n_links)
+        self.link_vectors_ = KeyedVectors(trainer.link_vectors(), self.links_)
+        self._seed = seed
+        rows = self._fold_in(graph.csr)
+        keys = graph.row_keys if graph.row_keys is not None else list(range(rows.shape[0]))
+        self.row_vectors_ = KeyedVectors(rows, keys)
+
+    def _train(self, trainer, rng):
+        steps = trainer.steps_per_epoch()
+        examples_per_step = trainer.global_batch * (1 + self.negative_ratio)
+        chunk = int(np.clip(_EXAMPLES_PER_CALL // examples_per_step, 1, steps))
+        losses = []
+        for epoch in range(self.epochs):
+            batches = trainer.epoch_batches(rng)
+            bar = _progress(self.verbose, steps, f"epoch {epoch + 1}/{self.epochs}")
+            loss = weight = 0.0
+            start = time.perf_counter()
+            for first in range(0, steps, chunk):
+                chunk_loss, chunk_weight = trainer.train(batches[first:first + chunk],
+                                                         epoch * steps + first)
+                loss += chunk_loss
+                weight += chunk_weight
+                if bar is not None:
+                    done = min(first + chunk, steps)
+                    bar.update(done - bar.n)
+                    rate = done * examples_per_step / (time.perf_counter() - start)
+                    bar.set_postfix(loss=f"{loss / max(weight, 1e-12):.4f}",
+                                    examples_s=f"{rate:,.0f}")
+            if bar is not None:
+                bar.close()
+            losses.append(loss / max(weight, 1e-12))
+            logger.debug("epoch %d: loss %.5f", epoch + 1, losses[-1])
+        return losses
+
+    def _fold_in(self, csr):
+        link_cdf = None
+        if self.negative_power > 0:
+            p = self.link_counts_.astype(np.float64) ** self.negative_power
+            link_cdf = np.cumsum(p / p.sum())
+        vectors = fold_in(csr, self.link_vectors_.vectors, loss=self.loss, seed=self._seed,
+                          negative_ratio=self.negative_ratio, link_cdf=link_cdf,
+                          n_steps=self.fold_in_steps)
+        if self.normalize:
+            norms = np.sqrt(np.einsum("ij,ij->i", vectors, vectors))[:, None]
+            vectors = np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
+        return vectors
+
+    def transform(self, X):
+        """Vectors of the rows of ``X``, folded in against the fitted link vectors.
+
+        Links unseen at fit time are ignored; a row with no known link gets
+        the zero vector.
+
+        Parameters
+        ----------
+        X : same kinds as in :meth:`fit`
+            Rows to embed.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_rows, embedding_size), dtype float32
+            The row vectors (unit norm when ``normalize=True``).
+        """
+        check_is_fitted(self)
+        graph = graph_from_input(self, X, min_count=self.min_count, reset=False)
+        graph.csr.sort_indices()
+        return self._fold_in(graph.csr)
+
+    def fit_transform(self, X, y=None):
+        """Fit to ``X`` and return its row vectors; equals ``fit(X).transform(X)``.
+
+        Parameters
+        ----------
+        X : same kinds as in :meth:`fit`
+            Training rows.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_rows, embedding_size), dtype float32
+            The row vectors.
+        """
+        return self.fit(X).row_vectors_.vectors.copy()
+
+    def most_similar(self, positive=None, negative=None, topn=10, *, kind="row"):
+        """The ``topn`` rows (``kind="row"``) or links (``kind="link"``) nearest the query.
+
+        Parameters
+        ----------
+        positive, negative : key, vector or list of them, default=None
+            As in gensim's ``most_similar``: the query is the normalised mean of
+            the positive unit vectors minus the negative ones.
+        topn : int, default=10
+            Number of neighbours; the query keys themselves are excluded.
+        kind : {"row", "link"}, default="row"
+            Which table the keys and the answers belong to.
+
+        Returns
+        -------
+        neighbours : list of (key, float)
+            Names and cosine similarities, best first.
+        """
+        check_is_fitted(self)
+        if kind not in ("row", "link"):
+            raise ValueError(f"kind must be 'row' or 'link', got {kind!r}.")
+        vectors = self.row_vectors_ if kind == "row" else self.link_vectors_
+        return vectors.most_similar(positive=positive, negative=negative, topn=topn)
+
+    @property
+    def _n_features_out(self):
+        return self.embedding_size
+
+    def __sklearn_is_fitted__(self):
+        return hasattr(self, "link_vectors_")
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.input_tags.positive_only = True
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        return tags
+
+
+def _progress(verbose, total, description):
+    if not verbose:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=description, unit="step", leave=True)

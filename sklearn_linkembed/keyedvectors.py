@@ -1,0 +1,1057 @@
+"""Vectors keyed by name, and the neighbour queries users know from gensim.
+
+A fitted ``LinkEmbedder`` holds two tables of vectors: ``row_vectors_`` (one vector per
+row entity, e.g. a film) and ``link_vectors_`` (one per link, e.g. an actor). Both are
+:class:`KeyedVectors`, a read-only mapping from keys to ``float32`` vectors with the
+neighbour API of gensim's ``KeyedVectors``. Querying, saving and loading them needs
+neither TensorFlow nor the model that produced them.
+
+Building and looking up
+-----------------------
+Keys are hashable, usually strings; integers when rows had no names.
+
+>>> import numpy as np
+>>> from sklearn_linkembed.keyedvectors import KeyedVectors, most_similar
+>>> films = KeyedVectors(
+...     [[1.0, 0.0], [0.8, 0.6], [0.0, 1.0], [-0.6, 0.8]],
+...     ["Alien", "Aliens", "Amélie", "Up"],
+... )
+>>> films
+KeyedVectors(n_keys=4, vector_size=2)
+>>> "Aliens" in films, len(films), films.get_index("Amélie")
+(True, 4, 2)
+>>> films["Aliens"]
+array([0.8, 0.6], dtype=float32)
+>>> round(films.similarity("Alien", "Aliens"), 3)
+0.8
+
+Unknown keys raise a :class:`KeyError` that suggests the closest known keys:
+
+>>> films["Allien"]
+Traceback (most recent call last):
+    ...
+KeyError: "Key 'Allien' not present in vocabulary; closest known keys: 'Alien', 'Aliens', 'Amélie'"
+
+Neighbours
+----------
+:meth:`KeyedVectors.most_similar` ranks keys by cosine similarity to the (weighted) mean of
+the query's unit vectors, leaving the query keys out:
+
+>>> [(key, round(score, 3)) for key, score in films.most_similar("Alien", topn=2)]
+[('Aliens', 0.8), ('Amélie', 0.0)]
+>>> [(key, round(score, 3)) for key, score in films.most_similar(
+...     positive=["Amélie"], negative=["Alien"], topn=1)]
+[('Up', 0.99)]
+>>> [key for key, _ in films.similar_by_vector(np.array([0.0, 1.0]), topn=2)]
+['Amélie', 'Up']
+
+Many queries at once are answered by :meth:`KeyedVectors.most_similar_batch`, one matrix
+product per block of candidates:
+
+>>> [[key for key, _ in hits] for hits in films.most_similar_batch(["Alien", "Up"], topn=1)]
+[['Aliens'], ['Amélie']]
+
+Rows and links together
+-----------------------
+Rows and links live in one space, so the module function :func:`most_similar` also answers
+cross-type questions on a fitted model (anything with ``row_vectors_`` and
+``link_vectors_``), such as "which links best describe this film":
+
+>>> from types import SimpleNamespace
+>>> actors = KeyedVectors([[0.9, 0.1], [0.1, 0.9]], ["Weaver", "Tautou"])
+>>> model = SimpleNamespace(row_vectors_=films, link_vectors_=actors)
+>>> [key for key, _ in most_similar(model, "Amélie", query="row", target="link", topn=1)]
+['Tautou']
+
+Saving and exporting
+--------------------
+:meth:`KeyedVectors.save` writes a safe, versioned ``.npz`` archive (no pickle, see
+:mod:`sklearn_linkembed._persistence`) that :meth:`KeyedVectors.load` reads back exactly.
+:meth:`KeyedVectors.save_word2vec_format` writes files that gensim and the original word2vec
+tools read, and :meth:`KeyedVectors.export_projector` writes the two TSV files of the
+TensorBoard Embedding Projector.
+
+>>> import os, tempfile
+>>> folder = tempfile.mkdtemp()
+>>> path = films.save(os.path.join(folder, "films.npz"))
+>>> KeyedVectors.load(path).index_to_key
+['Alien', 'Aliens', 'Amélie', 'Up']
+>>> [os.path.basename(p) for p in films.export_projector(os.path.join(folder, "projector"))]
+['vectors.tsv', 'metadata.tsv']
+"""
+
+import difflib
+import logging
+import numbers
+import os
+import re
+
+import numpy as np
+
+from sklearn_linkembed._persistence import (
+    _atomic_write,
+    decode_keys,
+    encode_keys,
+    load_archive,
+    save_archive,
+)
+
+__all__ = ["KeyedVectors", "most_similar"]
+
+logger = logging.getLogger(__name__)
+
+# Candidate vectors scored per block, and the most query x candidate scores held at once
+# (2**22 float32 = 16 MiB, plus 32 MiB of int64 positions while selecting): memory stays
+# bounded whatever the sizes of the table and of the batch.
+_CHUNK_SIZE = 131_072
+_BLOCK_ELEMENTS = 1 << 22
+
+# KeyError suggestions compare the missing key with at most this many known keys.
+_SUGGEST_POOL = 5_000
+_N_SUGGEST = 3
+
+_WHITESPACE = re.compile(r"\s")
+_TSV_SPECIAL = re.compile(r"[\t\n\r]")
+
+
+class KeyedVectors:
+    """Read-only mapping from keys to float32 vectors, with cosine neighbour queries.
+
+    The vectors are stored once as a C-contiguous, read-only ``float32`` array; their unit
+    length versions are computed on the first query and cached (the vectors never change).
+    Queries score candidates by blocks of vectors with one matrix product per block and keep
+    the best ``topn`` of each block with :func:`numpy.argpartition`, so memory stays bounded
+    and no full sort is ever done.
+
+    Read more in the module documentation, :mod:`sklearn_linkembed.keyedvectors`.
+
+    Parameters
+    ----------
+    vectors : array-like of shape (n_keys, vector_size)
+        The vectors, converted to ``float32``. They must be finite.
+    index_to_key : sequence of hashable
+        The key of each row of ``vectors``; keys must be unique.
+    copy : bool, default=True
+        Copy ``vectors``. With ``copy=False`` a ``float32`` C-contiguous array is used
+        as is (through a read-only view): the caller must then not modify it.
+
+    Attributes
+    ----------
+    vectors : ndarray of shape (n_keys, vector_size)
+        The vectors, a read-only ``float32`` array.
+    index_to_key : list
+        The key of each row of :attr:`vectors`.
+    key_to_index : dict
+        The row of :attr:`vectors` of each key.
+    vector_size : int
+        The number of dimensions.
+
+    See Also
+    --------
+    most_similar : Neighbour queries over a fitted embedder, rows and links.
+    gensim.models.KeyedVectors : The API this class follows.
+
+    Notes
+    -----
+    Cosine similarity with an all-zero vector (e.g. a row without any known link) is 0.
+
+    Differences from gensim: raw vectors in a query are normalised like keys before
+    averaging, a ``(key, weight)`` pair in ``negative`` subtracts ``weight`` times the key's
+    unit vector (gensim adds it), and ``restrict_to`` takes any set of keys where gensim's
+    ``restrict_vocab`` takes a prefix length.
+
+    Examples
+    --------
+    >>> from sklearn_linkembed.keyedvectors import KeyedVectors
+    >>> kv = KeyedVectors([[3.0, 4.0], [4.0, 3.0], [0.0, 0.0]], ["a", "b", "c"])
+    >>> kv.vectors.shape, kv.vector_size
+    ((3, 2), 2)
+    >>> kv.get_vector("a", norm=True)
+    array([0.6, 0.8], dtype=float32)
+    >>> [(key, round(score, 2)) for key, score in kv.most_similar("a")]
+    [('b', 0.96), ('c', 0.0)]
+    """
+
+    _chunk_size = _CHUNK_SIZE
+
+    def __init__(self, vectors, index_to_key, *, copy=True):
+        if copy:
+            vectors = np.array(vectors, dtype=np.float32, order="C", copy=True)
+        else:
+            vectors = np.ascontiguousarray(vectors, dtype=np.float32).view()
+        keys = list(index_to_key)
+        if vectors.ndim != 2:
+            raise ValueError(
+                f"vectors must be 2-dimensional (n_keys, vector_size), got shape {vectors.shape}."
+            )
+        if vectors.shape[0] != len(keys):
+            raise ValueError(
+                f"vectors has {vectors.shape[0]} rows but index_to_key has {len(keys)} keys."
+            )
+        if not np.isfinite(vectors).all():
+            raise ValueError("vectors contain NaN or infinite values.")
+        key_to_index = {key: i for i, key in enumerate(keys)}
+        if len(key_to_index) != len(keys):
+            seen, duplicates = set(), []
+            for key in keys:
+                if key in seen and len(duplicates) < 5:
+                    duplicates.append(key)
+                seen.add(key)
+            raise ValueError(f"index_to_key must be unique; duplicated keys: {duplicates}.")
+        vectors.flags.writeable = False
+        self._vectors = vectors
+        self._index_to_key = keys
+        self._key_to_index = key_to_index
+        self._normed = None
+        self._suggest_cache = None
+
+    @property
+    def vectors(self):
+        """ndarray of shape (n_keys, vector_size): the read-only ``float32`` vectors."""
+        return self._vectors
+
+    @property
+    def index_to_key(self):
+        """list: the key of each row of :attr:`vectors`."""
+        return self._index_to_key
+
+    @property
+    def key_to_index(self):
+        """dict: the row of :attr:`vectors` of each key."""
+        return self._key_to_index
+
+    @property
+    def vector_size(self):
+        """int: the number of dimensions of the vectors."""
+        return self._vectors.shape[1]
+
+    def __len__(self):
+        return len(self._index_to_key)
+
+    def __contains__(self, key):
+        return self._has_key(key)
+
+    def __iter__(self):
+        return iter(self._index_to_key)
+
+    def __repr__(self):
+        return f"{type(self).__name__}(n_keys={len(self)}, vector_size={self.vector_size})"
+
+    def __getitem__(self, key_or_keys):
+        """Vector of one key, or a 2-D array of the vectors of a list of keys (copies)."""
+        if self._is_single_key(key_or_keys):
+            return self.get_vector(key_or_keys)
+        keys = key_or_keys.tolist() if isinstance(key_or_keys, np.ndarray) else key_or_keys
+        indices = np.fromiter((self.get_index(k) for k in keys), dtype=np.intp)
+        return self._vectors[indices]
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["_normed"] = None
+        state["_suggest_cache"] = None
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._vectors.flags.writeable = False
+
+    def get_index(self, key, default=None):
+        """Row of ``key`` in :attr:`vectors`.
+
+        Parameters
+        ----------
+        key : hashable
+            The key to look up.
+        default : int, default=None
+            Returned when ``key`` is unknown; ``None`` raises instead.
+
+        Returns
+        -------
+        index : int
+
+        Raises
+        ------
+        KeyError
+            If ``key`` is unknown and ``default`` is None. The message names the key and
+            the closest known keys.
+        """
+        try:
+            return self._key_to_index[key]
+        except KeyError:
+            if default is not None:
+                return default
+            raise self._missing_key_error(key) from None
+
+    def get_vector(self, key, norm=False):
+        """Vector of ``key``, a copy.
+
+        Parameters
+        ----------
+        key : hashable
+            The key to look up.
+        norm : bool, default=False
+            Return the unit-length vector (all zeros for a zero vector).
+
+        Returns
+        -------
+        vector : ndarray of shape (vector_size,)
+        """
+        table = self.get_normed_vectors() if norm else self._vectors
+        return table[self.get_index(key)].copy()
+
+    def get_normed_vectors(self):
+        """All vectors scaled to unit length, computed once and cached.
+
+        Zero vectors stay zero, so their cosine with anything is 0, never NaN.
+
+        Returns
+        -------
+        normed : ndarray of shape (n_keys, vector_size)
+            A read-only ``float32`` array.
+        """
+        if self._normed is None:
+            normed = self._unit_rows(self._vectors)
+            normed.flags.writeable = False
+            self._normed = normed
+        return self._normed
+
+    def similarity(self, key1, key2):
+        """Cosine similarity of two keys' vectors (0 when either is a zero vector).
+
+        Parameters
+        ----------
+        key1, key2 : hashable
+            Two known keys.
+
+        Returns
+        -------
+        similarity : float
+        """
+        normed = self.get_normed_vectors()
+        return float(normed[self.get_index(key1)] @ normed[self.get_index(key2)])
+
+    def most_similar(self, positive=None, negative=None, topn=10, restrict_to=None):
+        """Keys whose vectors have the highest cosine similarity to a query.
+
+        The query is the weighted mean of the unit vectors of its terms (weight +1 for
+        ``positive``, -1 for ``negative`` unless given), scaled back to unit length. Keys
+        used in the query are left out of the results.
+
+        Parameters
+        ----------
+        positive : key, ndarray, or list of keys, ndarrays or (key or ndarray, float) pairs, \
+default=None
+            Terms that pull the query towards them. A single key or a 1-D vector may be
+            passed bare. A pair gives a term its weight. A 1-D numeric ndarray is always a
+            raw vector: pass integer keys in a list.
+        negative : same as positive, default=None
+            Terms that push the query away; a pair ``(term, w)`` counts ``-w``.
+        topn : int or None, default=10
+            How many keys to return. ``None`` returns the cosine of every candidate as an
+            array instead, query keys included.
+        restrict_to : iterable of keys, boolean mask or ndarray of int, default=None
+            Limit the candidates: a boolean array of shape ``(n_keys,)``, a numpy integer
+            array of row positions, or any other iterable of keys. ``None`` searches all.
+
+        Returns
+        -------
+        neighbours : list of (key, float) or ndarray of shape (n_candidates,)
+            Best first. With ``topn=None``, a ``float32`` array of cosines in the order of
+            the candidates (``restrict_to``'s order, or index order).
+
+        Raises
+        ------
+        KeyError
+            If a query key or a ``restrict_to`` key is unknown.
+        ValueError
+            If the query is empty or a raw vector has the wrong size.
+
+        Examples
+        --------
+        >>> from sklearn_linkembed.keyedvectors import KeyedVectors
+        >>> kv = KeyedVectors([[1, 0], [1, 1], [0, 1], [-1, 1]], ["w", "x", "y", "z"])
+        >>> [key for key, _ in kv.most_similar("x", topn=2)]
+        ['w', 'y']
+        >>> [key for key, _ in kv.most_similar([("w", 1.0), ("y", 3.0)], topn=1)]
+        ['x']
+        >>> [(key, round(score, 3)) for key, score in kv.most_similar("x", restrict_to=["z", "y"])]
+        [('y', 0.707), ('z', 0.0)]
+        >>> kv.most_similar("w", topn=None).round(3)
+        array([ 1.   ,  0.707,  0.   , -0.707], dtype=float32)
+        """
+        query, used = self._query_vector(positive, negative)
+        if isinstance(topn, numbers.Integral) and topn < 1:
+            return []
+        return self._search(query, topn, restrict_to, used)
+
+    def similar_by_vector(self, vector, topn=10, restrict_to=None):
+        """Keys whose vectors have the highest cosine similarity to ``vector``.
+
+        Parameters
+        ----------
+        vector : ndarray of shape (vector_size,)
+            The query vector.
+        topn : int or None, default=10
+            As in :meth:`most_similar`.
+        restrict_to : iterable of keys, boolean mask or ndarray of int, default=None
+            As in :meth:`most_similar`.
+
+        Returns
+        -------
+        neighbours : list of (key, float) or ndarray of shape (n_candidates,)
+            As in :meth:`most_similar`.
+        """
+        return self.most_similar(positive=[np.asarray(vector)], topn=topn,
+                                 restrict_to=restrict_to)
+
+    def most_similar_batch(self, queries, topn=10, restrict_to=None, exclude_self=True, *,
+                           return_indices=False):
+        """Neighbours of many queries, scored with one matrix product per block.
+
+        Equivalent to calling :meth:`most_similar` on each key (or
+        :meth:`similar_by_vector` on each row), but the scores of a block of queries
+        against a block of candidates come from a single matrix product.
+
+        Parameters
+        ----------
+        queries : list of keys or ndarray of shape (n_queries, vector_size)
+            Keys, or raw vectors (a 2-D numeric array), one query each.
+        topn : int, default=10
+            Neighbours per query.
+        restrict_to : iterable of keys, boolean mask or ndarray of int, default=None
+            As in :meth:`most_similar`.
+        exclude_self : bool, default=True
+            Leave each query key out of its own results (ignored for raw vectors).
+        return_indices : bool, default=False
+            Return arrays of row indices and scores instead of lists of pairs.
+
+        Returns
+        -------
+        neighbours : list of list of (key, float)
+            One list per query, best first. When ``return_indices=True``, a pair
+            ``(indices, scores)`` of arrays of shape ``(n_queries, min(topn, n_candidates))``
+            instead: ``int64`` rows of :attr:`vectors` and ``float32`` cosines, best first,
+            padded with index -1 and score ``-inf`` where a query has fewer neighbours (its
+            own key left out).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_linkembed.keyedvectors import KeyedVectors
+        >>> kv = KeyedVectors([[1, 0], [1, 1], [0, 1], [-1, 1]], ["w", "x", "y", "z"])
+        >>> [[key for key, _ in hits] for hits in kv.most_similar_batch(["w", "z"], topn=2)]
+        [['x', 'y'], ['y', 'x']]
+        >>> indices, scores = kv.most_similar_batch(np.eye(2), topn=1, return_indices=True)
+        >>> indices
+        array([[0],
+               [2]])
+        """
+        if not isinstance(topn, numbers.Integral) or isinstance(topn, bool) or topn < 1:
+            raise ValueError(f"topn must be a positive int, got {topn!r}.")
+        normed = self.get_normed_vectors()
+        if (isinstance(queries, np.ndarray) and queries.ndim == 2
+                and queries.dtype.kind in "fiu"):
+            query_index = None
+            matrix = self._unit_rows(self._check_raw(queries, name="queries"))
+        else:
+            if isinstance(queries, str):
+                raise TypeError("queries must be a list of keys or a 2-D array, not a str.")
+            keys = queries.tolist() if isinstance(queries, np.ndarray) else list(queries)
+            query_index = np.fromiter((self.get_index(k) for k in keys), dtype=np.int64,
+                                      count=len(keys))
+            matrix = normed[query_index]
+        candidates = self._candidates(restrict_to)
+        if exclude_self and query_index is not None:
+            found, positions = self._positions(candidates, query_index)
+            ex_rows, ex_cols = np.flatnonzero(found), positions[found]
+        else:
+            ex_rows = ex_cols = np.empty(0, dtype=np.int64)
+        indices, scores = self._top_k(matrix, int(topn), candidates, ex_rows, ex_cols)
+        if return_indices:
+            return indices, scores
+        keys = self._index_to_key
+        return [
+            [(keys[i], s) for i, s in zip(row_indices, row_scores) if i >= 0]
+            for row_indices, row_scores in zip(indices.tolist(), scores.tolist())
+        ]
+
+    def save(self, path):
+        """Save to a safe, versioned ``.npz`` archive (see :mod:`~._persistence`).
+
+        Keys must be all str or all int; they come back with their type.
+
+        Parameters
+        ----------
+        path : str or path-like
+            Destination, written atomically and exactly there (no suffix is added).
+
+        Returns
+        -------
+        path : str
+        """
+        arrays, meta = self._to_arrays()
+        path = save_archive(path, "KeyedVectors", arrays, meta)
+        logger.info("saved %d x %d vectors to %s", len(self), self.vector_size, path)
+        return path
+
+    @classmethod
+    def load(cls, path):
+        """Load vectors saved by :meth:`save`.
+
+        Parameters
+        ----------
+        path : str or path-like
+            A file written by :meth:`save`.
+
+        Returns
+        -------
+        kv : KeyedVectors
+
+        Raises
+        ------
+        FileNotFoundError
+            If ``path`` does not exist.
+        ValueError
+            If the file is not a valid KeyedVectors archive, or has a newer format version.
+        """
+        arrays, meta = load_archive(path, "KeyedVectors")
+        try:
+            return cls._from_arrays(arrays, meta)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"Cannot load {os.fspath(path)!r}: {exc}") from exc
+
+    def _to_arrays(self, prefix=""):
+        """Arrays and metadata entries that describe these vectors, for an archive.
+
+        ``prefix`` lets several tables share one archive (e.g. ``"row_"`` and ``"link_"``).
+        """
+        keys, key_type = encode_keys(self._index_to_key)
+        arrays = {f"{prefix}vectors": self._vectors, f"{prefix}keys": keys}
+        meta = {f"{prefix}key_type": key_type}
+        return arrays, meta
+
+    @classmethod
+    def _from_arrays(cls, arrays, meta, prefix=""):
+        """Inverse of :meth:`_to_arrays`."""
+        vectors = arrays[f"{prefix}vectors"]
+        if vectors.dtype != np.float32:
+            raise ValueError(f"vectors must be float32, got {vectors.dtype}.")
+        keys = decode_keys(arrays[f"{prefix}keys"], meta[f"{prefix}key_type"])
+        return cls(vectors, keys, copy=False)
+
+    def save_word2vec_format(self, path, binary=False):
+        """Write the vectors in the word2vec text or binary format.
+
+        The files are those of the original C tool, which
+        ``gensim.models.KeyedVectors.load_word2vec_format(path, binary=...)`` reads: a header
+        line ``"n_keys vector_size"``, then one entry per key in index order. Text: the key
+        and the values separated by single spaces, one line per key, values printed with 9
+        significant digits (enough to read back the same float32). Binary: the key, a space,
+        ``vector_size`` little-endian float32 values, and a newline.
+
+        Keys are written as ``str(key)``, so integer keys come back as strings. Both
+        formats end a key at its first space (and the text format at a newline), so every
+        whitespace character in a key is replaced by ``"_"``: ``"Rogue One"`` is written
+        ``"Rogue_One"``.
+
+        Parameters
+        ----------
+        path : str or path-like
+            Destination, written atomically.
+        binary : bool, default=False
+            Write the binary format instead of text.
+
+        Returns
+        -------
+        path : str
+
+        Raises
+        ------
+        ValueError
+            If two keys become equal once converted (e.g. ``"Rogue One"`` and
+            ``"Rogue_One"``), or a key is empty: readers would lose a vector.
+        """
+        path = os.fspath(path)
+        names = [_WHITESPACE.sub("_", str(key)) for key in self._index_to_key]
+        if "" in names:
+            raise ValueError("An empty key cannot be written in the word2vec format.")
+        if len(set(names)) != len(names):
+            seen, clashes = {}, []
+            for key, name in zip(self._index_to_key, names):
+                if name in seen and len(clashes) < 5:
+                    clashes.append((seen[name], key))
+                seen.setdefault(name, key)
+            raise ValueError(
+                "Keys collide once whitespace is replaced by '_' for the word2vec format: "
+                + ", ".join(f"{a!r} and {b!r}" for a, b in clashes)
+            )
+        n, dim = self._vectors.shape
+
+        def write(fh):
+            fh.write(f"{n} {dim}\n".encode("utf-8"))
+            step = 8192
+            if binary:
+                little = self._vectors.astype("<f4", copy=False)
+                for start in range(0, n, step):
+                    fh.write(b"".join(
+                        name.encode("utf-8") + b" " + row.tobytes() + b"\n"
+                        for name, row in zip(names[start:start + step], little[start:start + step])
+                    ))
+            else:
+                fmt = " ".join(["%.9g"] * dim)
+                for start in range(0, n, step):
+                    rows = self._vectors[start:start + step].tolist()
+                    fh.write("".join(
+                        f"{name} {fmt % tuple(row)}\n"
+                        for name, row in zip(names[start:start + step], rows)
+                    ).encode("utf-8"))
+
+        _atomic_write(path, write)
+        return path
+
+    def export_projector(self, directory, metadata=None):
+        """Write ``vectors.tsv`` and ``metadata.tsv`` for the TensorBoard Embedding Projector.
+
+        ``vectors.tsv`` has one tab-separated line of values per key, no header.
+        ``metadata.tsv`` has the key of each line: a single column without a header, or,
+        with ``metadata``, a header line ``key<TAB>name...`` then one column per entry
+        (the layout the projector expects). Tabs and newlines inside values are replaced
+        by spaces. Load both files at https://projector.tensorflow.org or point
+        TensorBoard's projector plugin at them.
+
+        Parameters
+        ----------
+        directory : str or path-like
+            Created if needed.
+        metadata : dict of str to sequence, or pandas.DataFrame, default=None
+            Extra columns, one value per key. Sequences are aligned with
+            :attr:`index_to_key` by position. A DataFrame whose index holds every key is
+            aligned by label, any other DataFrame by position.
+
+        Returns
+        -------
+        paths : tuple of str
+            The paths of ``vectors.tsv`` and ``metadata.tsv``.
+        """
+        directory = os.fspath(directory)
+        columns = self._projector_columns(metadata)
+        os.makedirs(directory, exist_ok=True)
+        vectors_path = os.path.join(directory, "vectors.tsv")
+        metadata_path = os.path.join(directory, "metadata.tsv")
+        n, dim = self._vectors.shape
+        step = 8192
+        fmt = "\t".join(["%.9g"] * dim)
+
+        def write_vectors(fh):
+            for start in range(0, n, step):
+                rows = self._vectors[start:start + step].tolist()
+                fh.write("".join(f"{fmt % tuple(row)}\n" for row in rows).encode("utf-8"))
+
+        def write_metadata(fh):
+            names = list(columns)
+            if True:
+                fh.write(("\t".join(_tsv_cell(name) for name in names) + "\n").encode("utf-8"))
+            values = [columns[name] for name in names]
+            for start in range(0, n, step):
+                fh.write("".join(
+                    "\t".join(_tsv_cell(v) for v in row) + "\n"
+                    for row in zip(*(col[start:start + step] for col in values))
+                ).encode("utf-8"))
+
+        _atomic_write(vectors_path, write_vectors)
+        _atomic_write(metadata_path, write_metadata)
+        return vectors_path, metadata_path
+
+    # ------------------------------------------------------------------ private helpers
+
+    def _has_key(self, key):
+        try:
+            return key in self._key_to_index
+        except TypeError:  # unhashable
+            return False
+
+    def _is_single_key(self, value):
+        if self._has_key(value):
+            return True
+        if isinstance(value, np.ndarray):
+            return False
+        return isinstance(value, (str, bytes, numbers.Number)) or not _is_iterable(value)
+
+    def _projector_columns(self, metadata):
+        n = len(self)
+        columns = {"key": self._index_to_key}
+        if metadata is None:
+            return columns
+        if hasattr(metadata, "columns") and hasattr(metadata, "iloc"):  # a DataFrame
+            frame = metadata
+            positions = None
+            if frame.index.is_unique:
+                positions = frame.index.get_indexer(self._index_to_key)
+                if (positions < 0).any():
+                    positions = None
+            if positions is None:
+                if len(frame) != n:
+                    raise ValueError(
+                        f"metadata has {len(frame)} rows and its index does not hold every "
+                        f"key; expected {n} rows aligned with index_to_key."
+                    )
+                positions = np.arange(n)
+            frame = frame.iloc[positions]
+            items = [(name, frame[name].tolist()) for name in frame.columns]
+        else:
+            items = [(name, list(values)) for name, values in dict(metadata).items()]
+        for name, values in items:
+            if str(name) in columns:
+                raise ValueError(f"metadata column {name!r} clashes with another column.")
+            if len(values) != n:
+                raise ValueError(f"metadata column {name!r} has {len(values)} values, "
+                                 f"expected {n} (one per key).")
+            columns[str(name)] = values
+        return columns
+
+    def _check_raw(self, vectors, name="vector"):
+        vectors = np.asarray(vectors, dtype=np.float32)
+        if vectors.shape[-1:] != (self.vector_size,):
+            raise ValueError(f"{name} must have {self.vector_size} values per vector, got "
+                             f"shape {vectors.shape}.")
+        if not np.isfinite(vectors).all():
+            raise ValueError(f"{name} contains NaN or infinite values.")
+        return vectors
+
+    @staticmethod
+    def _unit_rows(matrix):
+        """Rows scaled to unit length; zero rows stay zero (never NaN)."""
+        # einsum avoids the full-size temporary of np.linalg.norm (30x faster on 1M rows)
+        norms = np.sqrt(np.einsum("...i,...i->...", matrix, matrix))[..., None]
+        return np.divide(matrix, norms, out=np.zeros(matrix.shape, np.float32), where=norms > 0)
+
+    def _as_terms(self, value):
+        """A positive/negative argument as a list of terms (a bare term gets wrapped)."""
+        if value is None:
+            return []
+        if isinstance(value, np.ndarray):
+            if value.ndim == 0:
+                return [value.item()]
+            if value.dtype.kind in "fiu":
+                return [value] if value.ndim == 1 else list(value.reshape(-1, value.shape[-1]))
+            return value.ravel().tolist()
+        if self._is_single_key(value):
+            return [value]
+        return list(value)
+
+    def _resolve_term(self, term):
+        """``(index, None)`` for a key, ``(None, unit_vector)`` for a raw vector."""
+        if isinstance(term, np.ndarray) and term.dtype.kind in "fiu":
+            if term.ndim != 1:
+                raise ValueError(f"A raw vector in a query must be 1-D, got shape {term.shape}.")
+            return None, self._unit_rows(self._check_raw(term))
+        return self.get_index(term), None
+
+    def _query_terms(self, positive, negative):
+        """Unit vectors, weights and key indices of a query's terms."""
+        vectors, weights, used = [], [], []
+        normed = self.get_normed_vectors()
+        for sign, group in ((1.0, positive), (-1.0, negative)):
+            for term in self._as_terms(group):
+                weight = 1.0
+                if (isinstance(term, (tuple, list)) and len(term) == 2
+                        and not self._has_key(term)
+                        and isinstance(term[1], numbers.Real) and not isinstance(term[1], bool)):
+                    term, weight = term[0], float(term[1])
+                    if not np.isfinite(weight):
+                        raise ValueError(f"Term weights must be finite, got {weight}.")
+                index, vector = self._resolve_term(term)
+                if index is not None:
+                    used.append(index)
+                    vector = normed[index]
+                vectors.append(vector)
+                weights.append(sign * weight)
+        if not vectors:
+            raise ValueError("Cannot compute similarity with no input: give positive and/or "
+                             "negative terms.")
+        return np.vstack(vectors), np.asarray(weights), np.asarray(used, dtype=np.int64)
+
+    def _query_vector(self, positive, negative):
+        vectors, weights, used = self._query_terms(positive, negative)
+        mean = weights @ vectors.astype(np.float64)
+        return self._unit_rows(mean.astype(np.float32)), used
+
+    def _candidates(self, restrict_to):
+        """Row indices of the candidates (no duplicates), or None for all rows."""
+        if restrict_to is None:
+            return None
+        n = len(self)
+        if not isinstance(restrict_to, (list, tuple, set, frozenset, str)) and hasattr(
+                restrict_to, "dtype"):
+            array = np.asarray(restrict_to)
+            if array.dtype == bool:
+                if array.shape != (n,):
+                    raise ValueError(f"A boolean restrict_to must have shape ({n},), got "
+                                     f"{array.shape}.")
+                return np.flatnonzero(array)
+            if isinstance(restrict_to, np.ndarray) and array.dtype.kind in "iu":
+                indices = array.astype(np.int64).ravel()
+                if indices.size and (indices.min() < 0 or indices.max() >= n):
+                    raise IndexError(f"restrict_to positions must lie in [0, {n}).")
+                return _unique_in_order(indices)
+            restrict_to = array.ravel().tolist()
+        if self._is_single_key(restrict_to):
+            restrict_to = [restrict_to]
+        indices = np.fromiter((self.get_index(k) for k in restrict_to), dtype=np.int64)
+        return _unique_in_order(indices)
+
+    @staticmethod
+    def _positions(candidates, indices):
+        """Where each row index sits among the candidates: (found mask, positions)."""
+        if candidates is None:
+            return np.ones(len(indices), dtype=bool), indices
+        order = np.argsort(candidates, kind="stable")
+        sorted_candidates = candidates[order]
+        slots = np.searchsorted(sorted_candidates, indices)
+        slots = np.minimum(slots, max(len(candidates) - 1, 0))
+        if len(candidates) == 0:
+            return np.zeros(len(indices), dtype=bool), np.zeros(len(indices), dtype=np.int64)
+        found = sorted_candidates[slots] == indices
+        return found, order[slots]
+
+    def _search(self, query, topn, restrict_to, used):
+        candidates = self._candidates(restrict_to)
+        if topn is None:
+            return self._all_scores(query, candidates)
+        if not isinstance(topn, numbers.Integral) or isinstance(topn, bool):
+            raise ValueError(f"topn must be an int or None, got {topn!r}.")
+        found, positions = self._positions(candidates, used)
+        positions = positions[found]
+        indices, scores = self._top_k(query[None, :], int(topn), candidates,
+                                      np.zeros(len(positions), dtype=np.int64), positions)
+        keys = self._index_to_key
+        return [(keys[i], s) for i, s in zip(indices[0].tolist(), scores[0].tolist()) if i >= 0]
+
+    def _blocks(self, candidates):
+        """Yield ``(start, block)``: unit vectors of the candidates, a block at a time."""
+        normed = self.get_normed_vectors()
+        n_candidates = len(normed) if candidates is None else len(candidates)
+        step = max(1, int(self._chunk_size))
+        for start in range(0, n_candidates, step):
+            stop = min(start + step, n_candidates)
+            if candidates is None:
+                yield start, normed[start:stop]
+            else:
+                yield start, normed[candidates[start:stop]]
+
+    def _all_scores(self, query, candidates):
+        n_candidates = len(self) if candidates is None else len(candidates)
+        scores = np.empty(n_candidates, dtype=np.float32)
+        for start, block in self._blocks(candidates):
+            scores[start:start + len(block)] = block @ query
+        return scores
+
+    def _top_k(self, queries, k, candidates, ex_rows, ex_cols):
+        """Best ``k`` candidates of each query row, best first.
+
+        ``ex_rows``/``ex_cols`` are (query row, candidate position) pairs left out. Returns
+        row indices (-1 where fewer than ``k`` remain) and float32 scores (-inf there).
+        """
+        n_candidates = len(self) if candidates is None else len(candidates)
+        n_queries = len(queries)
+        k = min(k, n_candidates)
+        indices = np.full((n_queries, k), -1, dtype=np.int64)
+        scores = np.full((n_queries, k), -np.inf, dtype=np.float32)
+        if k == 0 or n_queries == 0:
+            return indices, scores
+        step = max(1, int(self._chunk_size))
+        query_step = max(1, _BLOCK_ELEMENTS // min(step, n_candidates))
+        for q_start in range(0, n_queries, query_step):
+            q_stop = min(q_start + query_step, n_queries)
+            batch = queries[q_start:q_stop]
+            mine = (ex_rows >= q_start) & (ex_rows < q_stop)
+            rows, cols = ex_rows[mine] - q_start, ex_cols[mine]
+            best_scores, best_positions = [], []
+            for start, block in self._blocks(candidates):
+                block_scores = batch @ block.T
+                hit = (cols >= start) & (cols < start + len(block))
+                block_scores[rows[hit], cols[hit] - start] = -np.inf
+                positions, top = _row_top_k(block_scores, k)
+                best_positions.append(positions + start)
+                best_scores.append(top)
+            top = np.concatenate(best_scores, axis=1)
+            positions = np.concatenate(best_positions, axis=1)
+            if top.shape[1] > k:
+                keep, top = _row_top_k(top, k)
+                positions = np.take_along_axis(positions, keep, axis=1)
+            # sort only the k kept, ties by position so results are deterministic
+            order = np.lexsort((positions, -top), axis=1)
+            top = np.take_along_axis(top, order, axis=1)
+            positions = np.take_along_axis(positions, order, axis=1)
+            if candidates is not None:
+                positions = candidates[positions]
+            positions[np.isneginf(top)] = -1
+            indices[q_start:q_stop] = positions
+            scores[q_start:q_stop] = top
+        return indices, scores
+
+    def _missing_key_error(self, key):
+        message = f"Key {key!r} not present in vocabulary"
+        hints = self._close_keys(key)
+        if hints:
+            message += "; closest known keys: " + ", ".join(repr(h) for h in hints)
+        return KeyError(message)
+
+    def _close_keys(self, key):
+        """Up to a few known keys close to ``key``, at a bounded cost for big vocabularies."""
+        hints = []
+        # the usual int/str mix-up: "3" for 3, or 3 for "3"
+        if isinstance(key, str) and key.strip().lstrip("-").isdigit():
+            if self._has_key(int(key)):
+                hints.append(int(key))
+        elif isinstance(key, (int, np.integer)) and self._has_key(str(key)):
+            hints.append(str(key))
+        if not isinstance(key, str) or not key:
+            return hints
+        if self._suggest_cache is None:
+            folded = {}
+            for k in self._index_to_key:
+                if isinstance(k, str):
+                    folded.setdefault(k.casefold(), k)
+            self._suggest_cache = folded
+        folded = self._suggest_cache
+        if not folded:
+            return hints
+        target = key.casefold()
+        if target in folded:
+            hints.append(folded[target])
+        pool = folded.keys()
+        if len(folded) > _SUGGEST_POOL:
+            # difflib's ratio 2M/(a+b) >= 0.6 needs 3/7 <= len(a)/len(b) <= 7/3; prefer a
+            # shared first character when even that leaves too many
+            low, high = 3 * len(target) / 7, 7 * len(target) / 3
+            pool = [s for s in pool if low <= len(s) <= high]
+            if len(pool) > _SUGGEST_POOL:
+                first = [s for s in pool if s[:1] == target[:1]]
+                rest = [s for s in pool if s[:1] != target[:1]]
+                pool = (first + rest)[:_SUGGEST_POOL]
+        for match in difflib.get_close_matches(target, pool, n=_N_SUGGEST, cutoff=0.6):
+            if folded[match] not in hints:
+                hints.append(folded[match])
+        return hints[:_N_SUGGEST]
+
+
+def most_similar(model, positive=None, negative=None, topn=10, *, query="row", target=None,
+                 restrict_to=None):
+    """Nearest neighbours over a fitted embedder or keyed vectors, across rows and links.
+
+    One function for every neighbour question: "films like this film" (rows to rows),
+    "links like this link", and the cross-type ones, "which links best describe this film"
+    (``query="row", target="link"``) and "which films best match this link"
+    (``query="link", target="row"``).
+
+    Cross-type questions make sense because the model puts rows and links in one space: it
+    is trained so that a row's vector and a link's vector score high (by dot product, hence
+    high cosine when norms are comparable) for true (row, link) pairs and low for random
+    non-pairs drawn by negative sampling. A link near a row is thus one the model expects
+    that row to have, and vice versa.
+
+    Parameters
+    ----------
+    model : KeyedVectors or fitted embedder
+        A :class:`KeyedVectors`, or any object with ``row_vectors_`` and ``link_vectors_``
+        :class:`KeyedVectors` attributes, such as a fitted ``LinkEmbedder``.
+    positive, negative : as in :meth:`KeyedVectors.most_similar`
+        Query terms: keys of the ``query`` table, raw vectors, or (term, weight) pairs.
+    topn : int or None, default=10
+        How many neighbours; ``None`` returns the scores of every candidate.
+    query : {"row", "link"}, default="row"
+        The table where the query keys live.
+    target : {"row", "link"} or None, default=None
+        The table to search; ``None`` searches the ``query`` table.
+    restrict_to : iterable of keys, boolean mask or ndarray of int, default=None
+        Candidates of the ``target`` table, as in :meth:`KeyedVectors.most_similar`.
+
+    Returns
+    -------
+    neighbours : list of (key, float) or ndarray
+        Keys of the ``target`` table with their cosine similarity, best first.
+
+    Notes
+    -----
+    Within one table the query keys are left out of the results. Across tables nothing is
+    left out: the query terms are resolved to unit vectors in the ``query`` table, averaged
+    as in :meth:`KeyedVectors.most_similar`, and the ``target`` table is searched with that
+    vector. Ranking is by cosine; where the model scores pairs by dot product and link norms
+    differ widely (frequent links often get longer vectors), the model's own ranking of
+    links for a row can differ from this one.
+
+    For a :class:`KeyedVectors` there is a single table, so ``target`` may only repeat
+    ``query``.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> from sklearn_linkembed.keyedvectors import KeyedVectors, most_similar
+    >>> films = KeyedVectors([[1, 0], [0.9, 0.2], [0, 1]], ["Alien", "Aliens", "Amélie"])
+    >>> actors = KeyedVectors([[1, 0.1], [0.1, 1]], ["Weaver", "Tautou"])
+    >>> model = SimpleNamespace(row_vectors_=films, link_vectors_=actors)
+    >>> [key for key, _ in most_similar(model, "Alien", topn=1)]
+    ['Aliens']
+    >>> [key for key, _ in most_similar(model, "Alien", query="row", target="link")]
+    ['Weaver', 'Tautou']
+    >>> [key for key, _ in most_similar(model, "Tautou", query="link", target="row", topn=1)]
+    ['Amélie']
+    """
+    for name, value in (("query", query), ("target", target)):
+        if value not in ("row", "link") and not (name == "target" and value is None):
+            raise ValueError(f"{name} must be 'row' or 'link', got {value!r}.")
+    target = query if target is None else target
+    if isinstance(model, KeyedVectors):
+        if target != query:
+            raise ValueError("A KeyedVectors holds a single table: a cross-type query "
+                             "(target != query) needs a fitted embedder.")
+        return model.most_similar(positive, negative, topn=topn, restrict_to=restrict_to)
+    tables = {}
+    for name in ("row", "link"):
+        table = getattr(model, f"{name}_vectors_", None)
+        if table is None:
+            if hasattr(model, "fit"):
+                from sklearn.exceptions import NotFittedError
+
+                raise NotFittedError(f"This {type(model).__name__} instance is not fitted yet: "
+                                     "call 'fit' before querying its neighbours.")
+            raise TypeError("model must be a KeyedVectors or a fitted embedder with "
+                            f"row_vectors_ and link_vectors_, got {type(model).__name__}.")
+        tables[name] = table
+    source, searched = tables[query], tables[target]
+    if source is searched:
+        return searched.most_similar(positive, negative, topn=topn, restrict_to=restrict_to)
+    if source.vector_size != searched.vector_size:
+        raise ValueError(f"The {query} vectors have {source.vector_size} dimensions and the "
+                         f"{target} vectors {searched.vector_size}: they share no space.")
+    vector, _ = source._query_vector(positive, negative)
+    if isinstance(topn, numbers.Integral) and topn < 1:
+        return []
+    return searched._search(vector, topn, restrict_to, np.empty(0, dtype=np.int64))
+
+
+def _row_top_k(scores, k):
+    """Positions and values of the ``k`` largest scores of each row, unordered."""
+    n = scores.shape[1]
+    if k >= n:
+        return np.broadcast_to(np.arange(n), scores.shape).copy(), scores
+    positions = np.argpartition(scores, n - k, axis=1)[:, n - k:]
+    return positions, np.take_along_axis(scores, positions, axis=1)
+
+
+def _unique_in_order(indices):
+    _, first = np.unique(indices, return_index=True)
+    return indices[np.sort(first)]
+
+
+def _is_iterable(value):
+    try:
+        iter(value)
+    except TypeError:
+        return False
+    return True
+
+
+def _tsv_cell(value):
+    return _TSV_SPECIAL.sub(" ", str(value))

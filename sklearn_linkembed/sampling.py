@@ -1,0 +1,236 @@
+"""Negative sampling: the seed notebook's batchifier, vectorised.
+
+A batch holds ``batch_size`` true (row, link) pairs, each followed by
+``negative_ratio`` random non-pairs. Non-pairs are drawn as the notebook drew
+them: a uniformly random row with a random link (uniform, or in proportion to
+``degree ** negative_power`` as word2vec does), re-drawn while it is in fact a
+true pair. Memory is a few arrays of ``n_pairs`` integers; no Python set of
+pairs and no Python loop per pair.
+
+Examples
+--------
+>>> from sklearn_linkembed import NegativeSampler
+>>> links = [["a", "b"], ["b", "c"], ["a", "c"], ["d"], ["a", "d"]]
+>>> sampler = NegativeSampler(links, batch_size=2, negative_ratio=3, min_count=1,
+...                           random_state=0)
+>>> rows, link_ids, labels = next(sampler.batches())
+>>> len(rows), int((labels == 1).sum()), int((labels == -1).sum())
+(8, 2, 6)
+"""
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, validate_params
+
+from ._graph import Graph, graph_from_input
+
+__all__ = ["NegativeSampler"]
+
+# Above this density rejection sampling wastes most draws: sample the
+# complement (the non-pairs), enumerated, instead.
+_DENSE = 0.5
+_MAX_CELLS_ENUMERATED = 2**26
+# Size of the word2vec-style table that makes degree-weighted link draws O(1).
+_TABLE_SIZE = 2**22
+
+
+class _GraphHolder(BaseEstimator):
+    """Lets :func:`graph_from_input` validate a matrix outside an estimator."""
+
+
+class NegativeSampler:
+    """Batches of true (row, link) pairs and random non-pairs.
+
+    This is the seed notebook's ``batchifier`` made fast and safe: batches are
+    vectorised, a negative is never a true pair, and a graph so dense that no
+    non-pair exists is an error instead of an endless loop. It is what
+    :class:`LinkEmbedder` trains on (its TensorFlow engine draws the same
+    negatives inside the graph) and it hands users the notebook's batches as a
+    ``tf.data.Dataset`` for their own Keras models.
+
+    Parameters
+    ----------
+    X : iterable of link lists, sparse matrix or array of shape (n_rows, n_links)
+        The graph, in any input :class:`LinkEmbedder` accepts.
+    batch_size : int, default=512
+        True pairs per batch.
+    negative_ratio : int, default=10
+        Non-pairs per true pair.
+    negative_power : float, default=0.0
+        Links of non-pairs are drawn in proportion to ``degree ** negative_power``:
+        0 is uniform (the notebook), 0.75 is word2vec's choice.
+    min_count : int, default=3
+        Links in fewer rows than this are dropped, as in the notebook.
+    negative_label : float, default=-1.0
+        Label of non-pairs (true pairs are labelled 1). Use 0 for a sigmoid model.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the order of true pairs and the draw of non-pairs. With an int,
+        every pass over :meth:`batches` or the dataset repeats the same batches.
+
+    Attributes
+    ----------
+    n_rows, n_links, n_pairs : int
+        Size of the graph after ``min_count``.
+    link_keys : list
+        Name of each link id.
+    row_keys : list or None
+        Name of each row id (``None``: rows are known by position).
+
+    See Also
+    --------
+    LinkEmbedder : Trains embeddings on these batches.
+    """
+
+    @validate_params(
+        {
+            "batch_size": [Interval(Integral, 1, None, closed="left")],
+            "negative_ratio": [Interval(Integral, 0, None, closed="left")],
+            "negative_power": [Interval(Real, 0, None, closed="left")],
+            "min_count": [Interval(Integral, 1, None, closed="left")],
+            "negative_label": [Real],
+            "random_state": ["random_state"],
+        },
+        prefer_skip_nested_validation=True,
+    )
+    def __init__(self, X, *, batch_size=512, negative_ratio=10, negative_power=0.0,
+                 min_count=3, negative_label=-1.0, random_state=None):
+        graph = X if isinstance(X, Graph) else graph_from_input(
+            _GraphHolder(), X, min_count=min_count, reset=True)
+        self.batch_size = batch_size
+        self.negative_ratio = negative_ratio
+        self.negative_power = negative_power
+        self.negative_label = negative_label
+        self.random_state = random_state
+        self.link_keys = graph.link_keys
+        self.row_keys = graph.row_keys
+        csr = graph.csr
+        self.n_rows, self.n_links = csr.shape
+        self.n_pairs = csr.nnz
+        if self.n_pairs == 0:
+            raise ValueError(
+                f"The graph has no (row, link) pairs left after min_count={min_count}: no link "
+                f"occurs in {min_count} or more rows (got {self.n_rows} sample"
+                f"{'' if self.n_rows == 1 else 's'}). Lower min_count or pass more rows."
+            )
+        csr.sort_indices()
+        self.pair_rows = np.repeat(np.arange(self.n_rows, dtype=np.int32), np.diff(csr.indptr))
+        self.pair_links = csr.indices.astype(np.int32)
+        # Edge weights scale each true pair's loss; binary graphs give all ones.
+        self.pair_weights = (csr.data / csr.data.mean()).astype(np.float32)
+        # Sorted because CSR is sorted by row then link: membership is a binary search.
+        self._pair_keys = self.pair_rows.astype(np.int64) * self.n_links + self.pair_links
+        self._init_negatives()
+
+    def _init_negatives(self):
+        cells = self.n_rows * self.n_links
+        n_free = cells - self.n_pairs
+        if self.negative_ratio and n_free == 0:
+            raise ValueError(
+                f"The graph is complete: all {self.n_rows} rows link to all {self.n_links} links, "
+                "so no negative (row, link) non-pair exists. Negative sampling needs a sparser "
+                "graph (or negative_ratio=0)."
+            )
+        self.complement = None
+        if self.n_pairs / cells > _DENSE:
+            if cells > _MAX_CELLS_ENUMERATED:
+                raise ValueError(
+                    f"The graph is too dense to draw negatives from: {self.n_pairs} of "
+                    f"{cells} possible pairs are true pairs (density "
+                    f"{self.n_pairs / cells:.2f} > {_DENSE}). Raise min_count or drop links "
+                    "present in most rows."
+                )
+            free = np.ones(cells, dtype=bool)
+            free[self._pair_keys] = False
+            self.complement = np.flatnonzero(free).astype(np.int64)
+        self.link_table = None
+        if self.negative_power > 0:
+            degree = np.bincount(self.pair_links, minlength=self.n_links).astype(np.float64)
+            p = degree**self.negative_power
+            self.link_table = _unigram_table(p / p.sum(), max(_TABLE_SIZE, 16 * self.n_links))
+
+    def __len__(self):
+        """Batches per epoch (every true pair once)."""
+        return -(-self.n_pairs // self.batch_size)
+
+    def is_pair(self, rows, links):
+        """Whether each (row, link) is a true pair of the graph."""
+        keys = np.asarray(rows, dtype=np.int64) * self.n_links + np.asarray(links)
+        pos = np.minimum(np.searchsorted(self._pair_keys, keys), self.n_pairs - 1)
+        return self._pair_keys[pos] == keys
+
+    def draw_negatives(self, n, random_state=None):
+        """Draw ``n`` random non-pairs ``(rows, links)``; none is a true pair."""
+        rng = check_random_state(random_state)
+        if self.complement is not None:
+            rows, links = np.divmod(self.complement[rng.randint(len(self.complement), size=n)],
+                                    self.n_links)
+            return rows.astype(np.int32), links.astype(np.int32)
+        rows = rng.randint(self.n_rows, size=n).astype(np.int32)
+        links = self._draw_links(rng, n)
+        bad = np.flatnonzero(self.is_pair(rows, links))
+        # Density <= 1/2, so each round at least halves the rejects in expectation.
+        for _ in range(200):
+            if not len(bad):
+                return rows, links
+            rows[bad] = rng.randint(self.n_rows, size=len(bad))
+            links[bad] = self._draw_links(rng, len(bad))
+            bad = bad[self.is_pair(rows[bad], links[bad])]
+        raise RuntimeError("Could not draw non-pairs; the graph is too dense.")  # pragma: no cover
+
+    def _draw_links(self, rng, n):
+        if self.link_table is None:
+            return rng.randint(self.n_links, size=n).astype(np.int32)
+        return self.link_table[rng.randint(len(self.link_table), size=n)]
+
+    def batches(self, epochs=1):
+        """Yield ``(rows, links, labels)`` batches for ``epochs`` passes over the pairs.
+
+        Each batch is ``batch_size`` true pairs (labelled 1; the last batch of an
+        epoch may be smaller) then ``negative_ratio`` non-pairs per true pair
+        (labelled ``negative_label``). Pass ``epochs=None`` to repeat forever.
+        """
+        rng = check_random_state(self.random_state)
+        epoch = 0
+        while epochs is None or epoch < epochs:
+            order = rng.permutation(self.n_pairs)
+            for start in range(0, self.n_pairs, self.batch_size):
+                pos = order[start:start + self.batch_size]
+                neg_rows, neg_links = self.draw_negatives(len(pos) * self.negative_ratio, rng)
+                labels = np.full(len(pos) * (1 + self.negative_ratio), self.negative_label,
+                                 dtype=np.float32)
+                labels[:len(pos)] = 1.0
+                yield (np.concatenate([self.pair_rows[pos], neg_rows]),
+                       np.concatenate([self.pair_links[pos], neg_links]), labels)
+            epoch += 1
+
+    def as_tf_dataset(self, epochs=None, *, row_name="movie", link_name="link"):
+        """The batches as a ``tf.data.Dataset`` of ``({link_name: ..., row_name: ...}, label)``.
+
+        This is the seed notebook's generator output, ready for ``model.fit`` of a
+        Keras model with two integer inputs (``steps_per_epoch=len(sampler)``).
+        """
+        import tensorflow as tf
+
+        def generate():
+            for rows, links, labels in self.batches(epochs):
+                yield {link_name: links, row_name: rows}, labels
+
+        spec = tf.TensorSpec(shape=(None,), dtype=tf.int32)
+        return tf.data.Dataset.from_generator(
+            generate,
+            output_signature=({link_name: spec, row_name: spec},
+                              tf.TensorSpec(shape=(None,), dtype=tf.float32)),
+        ).prefetch(tf.data.AUTOTUNE)
+
+
+def _unigram_table(p, size):
+    """int32 table in which link ``i`` fills about ``p[i] * size`` cells (word2vec's trick)."""
+    counts = np.floor(p * size).astype(np.int64)
+    # Largest remainders get the cells lost to flooring, so the table has exactly `size` cells.
+    short = size - counts.sum()
+    if short > 0:
+        counts[np.argsort(counts - p * size)[:short]] += 1
+    return np.repeat(np.arange(len(p), dtype=np.int32), counts)

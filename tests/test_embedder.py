@@ -1,0 +1,254 @@
+"""Tests of LinkEmbedder: inputs, training, fold-in, reproducibility, sklearn integration."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.base import clone
+from sklearn.utils._param_validation import InvalidParameterError
+
+from sklearn_linkembed import LinkEmbedder, make_bipartite_graph
+
+FAST = dict(embedding_size=16, epochs=4, batch_size=256, learning_rate=0.01)
+
+
+@pytest.fixture(scope="module")
+def planted():
+    X, rows, _ = make_bipartite_graph(400, 300, 6000, n_communities=4, mixing=0.1,
+                                      random_state=0)
+    return X, rows
+
+
+@pytest.fixture(scope="module")
+def fitted(planted):
+    X, _ = planted
+    return LinkEmbedder(**FAST, random_state=0).fit(X)
+
+
+FILMS = [["Harrison Ford", "George Lucas", "space"],
+         ["Harrison Ford", "Steven Spielberg", "adventure"],
+         ["Mark Hamill", "George Lucas", "space"],
+         ["Steven Spielberg", "adventure", "shark"],
+         ["Harrison Ford", "adventure", "space"]]
+
+
+def test_loss_falls_and_curve_has_one_value_per_epoch(fitted):
+    assert len(fitted.loss_curve_) == fitted.n_iter_ == 4
+    assert fitted.loss_curve_[-1] < 0.6 * fitted.loss_curve_[0]
+
+
+def test_rows_of_a_community_end_nearer_each_other(fitted, planted):
+    _, communities = planted
+    R = fitted.row_vectors_.vectors
+    same = communities[:, None] == communities[None, :]
+    cos = R @ R.T
+    np.fill_diagonal(same, False)
+    inside = cos[same].mean()
+    across = cos[~same & ~np.eye(len(R), dtype=bool)].mean()
+    assert inside > across + 0.3
+    # nearest neighbour shares the community for almost every row
+    np.fill_diagonal(cos, -np.inf)
+    assert (communities[cos.argmax(1)] == communities).mean() > 0.9
+
+
+def test_fit_transform_equals_fit_then_transform(planted):
+    X, _ = planted
+    a = LinkEmbedder(**FAST, random_state=1).fit_transform(X)
+    b = LinkEmbedder(**FAST, random_state=1).fit(X).transform(X)
+    np.testing.assert_array_equal(a, b)
+
+
+def test_transform_is_row_wise_bit_for_bit(fitted, planted):
+    X, _ = planted
+    full = fitted.transform(X)
+    rows = np.array([5, 3, 399, 0, 17, 17])
+    np.testing.assert_array_equal(fitted.transform(X[rows]), full[rows])
+    assert full.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(full, axis=1), 1, rtol=1e-5)
+
+
+def test_same_seed_bit_identical_other_seed_differs(planted):
+    X, _ = planted
+    a = LinkEmbedder(**FAST, random_state=3).fit(X)
+    b = LinkEmbedder(**FAST, random_state=3).fit(X)
+    c = LinkEmbedder(**FAST, random_state=4).fit(X)
+    np.testing.assert_array_equal(a.link_vectors_.vectors, b.link_vectors_.vectors)
+    np.testing.assert_array_equal(a.row_vectors_.vectors, b.row_vectors_.vectors)
+    assert not np.array_equal(a.link_vectors_.vectors, c.link_vectors_.vectors)
+
+
+_SCRIPT = """
+import hashlib, numpy as np
+from sklearn_linkembed import LinkEmbedder, make_bipartite_graph
+X, _, _ = make_bipartite_graph(200, 150, 2000, n_communities=3, random_state=0)
+emb = LinkEmbedder(embedding_size=8, epochs=2, batch_size=128, random_state=7).fit(X)
+print(hashlib.sha256(emb.link_vectors_.vectors.tobytes()).hexdigest())
+"""
+
+
+def test_bit_identical_across_processes():
+    digests = {subprocess.run([sys.executable, "-c", _SCRIPT], capture_output=True, text=True,
+                              check=True).stdout.strip().splitlines()[-1] for _ in range(2)}
+    assert len(digests) == 1
+
+
+def test_fit_leaves_global_random_state_alone(planted):
+    X, _ = planted
+    before = np.random.get_state()[1].copy()
+    LinkEmbedder(**FAST, random_state=0).fit(X)
+    np.testing.assert_array_equal(np.random.get_state()[1], before)
+
+
+def test_link_lists_vocabulary_in_order_of_first_appearance():
+    emb = LinkEmbedder(embedding_size=4, epochs=1, min_count=2, random_state=0).fit(FILMS)
+    assert emb.links_ == ["Harrison Ford", "George Lucas", "space", "Steven Spielberg",
+                          "adventure"]
+    np.testing.assert_array_equal(emb.link_counts_, [3, 2, 3, 2, 3])
+    assert emb.row_vectors_.index_to_key == [0, 1, 2, 3, 4]
+
+
+def test_unseen_links_are_ignored_and_linkless_rows_are_zero():
+    emb = LinkEmbedder(embedding_size=4, epochs=2, min_count=1, random_state=0).fit(FILMS)
+    out = emb.transform([["space", "unknown thing"], ["nothing known"], []])
+    np.testing.assert_array_equal(out[0], emb.transform([["space"]])[0])
+    assert not out[1:].any()
+
+
+def test_series_index_names_rows_and_set_output_keeps_it():
+    pd = pytest.importorskip("pandas")
+    titles = [f"film {i}" for i in range(len(FILMS))]
+    X = pd.Series(FILMS, index=titles)
+    emb = LinkEmbedder(embedding_size=4, epochs=2, min_count=1, random_state=0)
+    emb.set_output(transform="pandas")
+    out = emb.fit_transform(X)
+    assert list(out.index) == titles
+    assert list(out.columns) == [f"linkembedder{i}" for i in range(4)]
+    assert emb.row_vectors_.index_to_key == titles
+    assert "film 1" in dict(emb.most_similar("film 0", topn=10))
+    assert "film 0" not in dict(emb.most_similar("film 0", topn=10))
+
+
+def test_dataframe_columns_name_the_links():
+    pd = pytest.importorskip("pandas")
+    rng = np.random.RandomState(0)
+    df = pd.DataFrame((rng.rand(30, 5) < 0.4).astype(float), columns=list("abcde"))
+    emb = LinkEmbedder(embedding_size=4, epochs=2, random_state=0).fit(df)
+    assert emb.n_features_in_ == 5
+    assert list(emb.feature_names_in_) == list("abcde")
+    assert emb.links_ == [c for c in "abcde" if (df[c] > 0).sum() >= 3]
+
+
+def test_sparse_and_dense_inputs_agree(planted):
+    X, _ = planted
+    X = X[:100, :80]
+    a = LinkEmbedder(embedding_size=4, epochs=2, random_state=0, min_count=1).fit_transform(X)
+    b = LinkEmbedder(embedding_size=4, epochs=2, random_state=0,
+                     min_count=1).fit_transform(X.toarray())
+    np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("loss", ["cosine_mse", "logistic"])
+@pytest.mark.parametrize("optimizer", ["nadam", "adam", "adagrad", "sgd"])
+def test_every_loss_and_optimizer_learns_the_communities(planted, loss, optimizer):
+    X, communities = planted
+    lr = {"sgd": 20.0 if loss == "cosine_mse" else 50.0, "adagrad": 0.1}.get(optimizer, 0.01)
+    emb = LinkEmbedder(embedding_size=16, epochs=4, batch_size=256, loss=loss,
+                       optimizer=optimizer, learning_rate=lr, random_state=0).fit(X)
+    R = emb.row_vectors_.vectors
+    cos = R @ R.T
+    np.fill_diagonal(cos, -np.inf)
+    assert (communities[cos.argmax(1)] == communities).mean() > 0.8
+
+
+def test_most_similar_links_excludes_the_query():
+    emb = LinkEmbedder(embedding_size=4, epochs=2, min_count=1, random_state=0).fit(FILMS)
+    answer = emb.most_similar("George Lucas", topn=3, kind="link")
+    assert len(answer) == 3 and "George Lucas" not in dict(answer)
+    with pytest.raises(ValueError, match="kind"):
+        emb.most_similar("George Lucas", kind="film")
+
+
+@pytest.mark.parametrize("params", [{"embedding_size": 0}, {"negative_ratio": -1},
+                                    {"epochs": 0}, {"loss": "hinge"}, {"optimizer": "rmsprop"},
+                                    {"learning_rate": 0.0}])
+def test_bad_parameters_are_rejected_before_training(params):
+    with pytest.raises(InvalidParameterError, match=list(params)[0]):
+        LinkEmbedder(**params).fit(FILMS)
+
+
+@pytest.mark.parametrize("X, error, match", [
+    ("Star Wars", TypeError, "single string"),
+    (["Star Wars", ["a"]], TypeError, r"X\[0\] is a string"),
+    ([["a"], 3], TypeError, r"X\[1\] is 3"),
+    ([["a", ["nested"]]], TypeError, "hashable"),
+    ([], ValueError, "0 rows"),
+    ([["a"], ["b"]], ValueError, "min_count"),
+])
+def test_bad_link_lists_get_clear_errors(X, error, match):
+    with pytest.raises(error, match=match):
+        LinkEmbedder(epochs=1).fit(X)
+
+
+def test_bad_matrices_get_clear_errors():
+    X = np.abs(np.random.RandomState(0).randn(20, 4))
+    with pytest.raises(ValueError, match="Negative values"):
+        LinkEmbedder(epochs=1).fit(-X)
+    with pytest.raises(ValueError, match="NaN"):
+        LinkEmbedder(epochs=1).fit(np.where(X > 1, np.nan, X))
+    emb = LinkEmbedder(embedding_size=2, epochs=1, random_state=0).fit((X > 0.5) * 1.0)
+    with pytest.raises(ValueError, match="4 features"):
+        emb.transform(X[:, :3])
+    with pytest.raises(TypeError, match="matrix"):
+        emb.transform([["a"]])
+
+
+def test_interrupted_fit_leaves_estimator_unchanged_and_refit_works(planted, monkeypatch):
+    from sklearn_linkembed import _engine
+
+    X, _ = planted
+    emb = LinkEmbedder(embedding_size=4, epochs=3, batch_size=64, random_state=0)
+    calls = []
+    real = _engine.Trainer.train
+
+    def interrupt(self, *args):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(self, *args)
+
+    monkeypatch.setattr(_engine.Trainer, "train", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        emb.fit(X)
+    assert not [k for k in vars(emb) if k.endswith("_")]
+    monkeypatch.setattr(_engine.Trainer, "train", real)
+    emb.fit(X)
+    assert emb.n_iter_ == 3
+
+
+def test_verbose_shows_progress_and_quiet_prints_nothing(capsys):
+    LinkEmbedder(embedding_size=4, epochs=2, min_count=1, random_state=0).fit(FILMS)
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""
+    LinkEmbedder(embedding_size=4, epochs=2, min_count=1, random_state=0, verbose=1).fit(FILMS)
+    err = capsys.readouterr().err
+    assert "epoch 2/2" in err and "loss=" in err and "examples_s=" in err
+
+
+def test_clone_and_pickle_round_trip(fitted, planted):
+    import pickle
+
+    X, _ = planted
+    again = pickle.loads(pickle.dumps(fitted))
+    np.testing.assert_array_equal(again.transform(X[:10]), fitted.transform(X[:10]))
+    assert clone(fitted).get_params() == fitted.get_params()
+
+
+def test_weights_change_the_model():
+    X = sp.random(100, 60, density=0.1, random_state=0, format="csr", dtype=np.float32)
+    binary = X.copy()
+    binary.data[:] = 1
+    a = LinkEmbedder(embedding_size=4, epochs=2, random_state=0).fit(binary)
+    b = LinkEmbedder(embedding_size=4, epochs=2, random_state=0).fit(X)
+    assert not np.array_equal(a.link_vectors_.vectors, b.link_vectors_.vectors)
