@@ -1,4 +1,4 @@
-"""Time neighbour queries on 1,000,000 x 64 float32 vectors: ``python benchmarks/bench_neighbours.py``."""
+"""Time neighbour queries on 1,000,000 x 64 vectors: ``python benchmarks/bench_neighbours.py``."""
 
 import argparse
 import resource

@@ -65,7 +65,7 @@ def main(argv=None):
     for film in [f for f in QUERY_FILMS if f in emb.row_vectors_]:
         _print_neighbours(f"Films like {film!r}:", emb.most_similar(film, topn=10))
     for link in [name for name in QUERY_LINKS if name in emb.link_vectors_]:
-        _print_neighbours(f"Links like {link!r}:", emb.most_similar(link, topn=10, kind="link"))
+        _print_neighbours(f"Links like {link!r}:", emb.most_similar(link, topn=10, query="link"))
 
     vectors = emb.row_vectors_.vectors
     best = [f for f in BEST if f in emb.row_vectors_]

@@ -58,10 +58,13 @@ class _LazyOptimizer:
                 for s in names
             ]
 
-    def apply(self, table, index, grad):
-        """Apply the merged gradient ``grad`` of rows ``index`` (unique) to ``table``."""
+    def apply(self, table, index, grad, *slots):
+        """Apply the merged gradient ``grad`` of rows ``index`` (unique) to ``table``.
+
+        ``slots`` are the table's state variables (``self.slots[table.ref()]``),
+        passed in so that a distribution strategy hands each device its own copy.
+        """
         lr = tf.constant(self.learning_rate, tf.float32)
-        slots = self.slots[table.ref()]
         if self.name == "sgd":
             return table.scatter_sub(tf.IndexedSlices(lr * grad, index))
         if self.name == "adagrad":
@@ -186,11 +189,11 @@ class Trainer:
         index, position = tf.unique(index)
         grad = tf.math.unsorted_segment_sum(grad, position, tf.size(index))
 
-        def update(strategy, table, index, grad):
-            return strategy.extended.update(table, self.optimizer.apply, args=(index, grad),
-                                            group=False)
+        def update(strategy, table, index, grad, slots):
+            return strategy.extended.update(table, self.optimizer.apply,
+                                            args=(index, grad, *slots), group=False)
 
-        ctx.merge_call(update, args=(table, index, grad))
+        ctx.merge_call(update, args=(table, index, grad, self.optimizer.slots[table.ref()]))
 
     # -- many steps in one call ----------------------------------------------
     def _train_steps(self, batches, first_step):

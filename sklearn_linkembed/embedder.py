@@ -12,7 +12,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._foldin import fold_in
 from ._graph import graph_from_input
-from .keyedvectors import KeyedVectors
+from ._persistence import load_archive, save_archive
+from .keyedvectors import KeyedVectors, most_similar
 from .sampling import NegativeSampler
 
 __all__ = ["LinkEmbedder"]
@@ -288,8 +289,11 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         """
         return self.fit(X).row_vectors_.vectors.copy()
 
-    def most_similar(self, positive=None, negative=None, topn=10, *, kind="row"):
-        """The ``topn`` rows (``kind="row"``) or links (``kind="link"``) nearest the query.
+    def most_similar(self, positive=None, negative=None, topn=10, *, query="row", target=None,
+                     restrict_to=None):
+        """The ``topn`` rows or links nearest the query, by cosine.
+
+        A shortcut for :func:`sklearn_linkembed.most_similar` over this model.
 
         Parameters
         ----------
@@ -298,8 +302,13 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
             the positive unit vectors minus the negative ones.
         topn : int, default=10
             Number of neighbours; the query keys themselves are excluded.
-        kind : {"row", "link"}, default="row"
-            Which table the keys and the answers belong to.
+        query : {"row", "link"}, default="row"
+            The table the query keys belong to.
+        target : {"row", "link"}, default=None
+            The table searched (default: the query's). ``query="row",
+            target="link"`` asks which links best describe a row.
+        restrict_to : iterable of keys, default=None
+            Only these candidates are considered.
 
         Returns
         -------
@@ -307,10 +316,85 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
             Names and cosine similarities, best first.
         """
         check_is_fitted(self)
-        if kind not in ("row", "link"):
-            raise ValueError(f"kind must be 'row' or 'link', got {kind!r}.")
-        vectors = self.row_vectors_ if kind == "row" else self.link_vectors_
-        return vectors.most_similar(positive=positive, negative=negative, topn=topn)
+        return most_similar(self, positive, negative, topn, query=query, target=target,
+                            restrict_to=restrict_to)
+
+    def save(self, path):
+        """Save the fitted model to ``path`` in the library's safe format (no pickle).
+
+        The file is a versioned ``.npz`` archive of plain arrays plus JSON
+        metadata (see :mod:`sklearn_linkembed._persistence`); loading it never
+        runs code. Use ``pickle``/``joblib`` when the estimator travels inside a
+        pipeline between trusted processes, and ``save`` to keep or share a
+        model.
+
+        Parameters
+        ----------
+        path : str or path-like
+            Destination file.
+
+        Returns
+        -------
+        path : str
+            The path written.
+        """
+        check_is_fitted(self)
+        params = self.get_params()
+        if not (params["random_state"] is None or isinstance(params["random_state"], Integral)):
+            params["random_state"] = None  # a RandomState instance has no faithful JSON form
+        params = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in params.items()}
+        arrays, meta = self.row_vectors_._to_arrays("row_")
+        link_arrays, link_meta = self.link_vectors_._to_arrays("link_")
+        arrays.update(link_arrays, link_counts=self.link_counts_,
+                      loss_curve=np.asarray(self.loss_curve_, dtype=np.float64))
+        meta.update(link_meta, params=params, seed=int(self._seed), input_kind=self._input_kind)
+        if self._input_kind == "matrix":
+            arrays["link_columns"] = self._link_columns
+            meta["n_features_in"] = int(self.n_features_in_)
+            if hasattr(self, "feature_names_in_"):
+                arrays["feature_names_in"] = np.asarray(self.feature_names_in_, dtype=str)
+        return save_archive(path, "LinkEmbedder", arrays, meta)
+
+    @classmethod
+    def load(cls, path):
+        """Load a model written by :meth:`save`; ``transform`` gives the same vectors.
+
+        Parameters
+        ----------
+        path : str or path-like
+            A file written by :meth:`save`.
+
+        Returns
+        -------
+        estimator : LinkEmbedder
+            The fitted estimator.
+
+        Raises
+        ------
+        ValueError
+            If the file is corrupt, truncated, not a LinkEmbedder archive, or
+            from a newer format version.
+        """
+        arrays, meta = load_archive(path, expected_kind="LinkEmbedder")
+        try:
+            est = cls(**meta["params"])
+            est.row_vectors_ = KeyedVectors._from_arrays(arrays, meta, "row_")
+            est.link_vectors_ = KeyedVectors._from_arrays(arrays, meta, "link_")
+            est.links_ = list(est.link_vectors_.index_to_key)
+            est.link_counts_ = arrays["link_counts"]
+            est.loss_curve_ = arrays["loss_curve"].tolist()
+            est.n_iter_ = len(est.loss_curve_)
+            est._seed = meta["seed"]
+            est._input_kind = meta["input_kind"]
+            if est._input_kind == "matrix":
+                est._link_columns = arrays["link_columns"]
+                est.n_features_in_ = meta["n_features_in"]
+                if "feature_names_in" in arrays:
+                    est.feature_names_in_ = arrays["feature_names_in"].astype(object)
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"{path} is not a valid LinkEmbedder archive: missing or bad "
+                             f"entry {exc}.") from None
+        return est
 
     @property
     def _n_features_out(self):

@@ -446,8 +446,10 @@ default=None
         array([[0],
                [2]])
         """
-        if not isinstance(topn, numbers.Integral) or isinstance(topn, bool) or topn < 1:
-            raise ValueError(f"topn must be a positive int, got {topn!r}.")
+        if not isinstance(topn, numbers.Integral) or isinstance(topn, bool):
+            raise TypeError(f"topn must be an int, got {topn!r}.")
+        if topn < 1:
+            raise ValueError(f"topn must be at least 1, got {topn}.")
         normed = self.get_normed_vectors()
         if (isinstance(queries, np.ndarray) and queries.ndim == 2
                 and queries.dtype.kind in "fiu"):
@@ -476,7 +478,9 @@ default=None
         ]
 
     def save(self, path):
-        """Save to a safe, versioned ``.npz`` archive (see :mod:`~._persistence`).
+        """Save to a safe, versioned ``.npz`` archive.
+
+        The format is described in :mod:`sklearn_linkembed._persistence`.
 
         Keys must be all str or all int; they come back with their type.
 
@@ -588,7 +592,7 @@ default=None
         n, dim = self._vectors.shape
 
         def write(fh):
-            fh.write(f"{n} {dim}\n".encode("utf-8"))
+            fh.write(f"{n} {dim}\n".encode())
             step = 8192
             if binary:
                 little = self._vectors.astype("<f4", copy=False)
@@ -649,7 +653,7 @@ default=None
 
         def write_metadata(fh):
             names = list(columns)
-            if True:
+            if len(names) > 1:
                 fh.write(("\t".join(_tsv_cell(name) for name in names) + "\n").encode("utf-8"))
             values = [columns[name] for name in names]
             for start in range(0, n, step):
@@ -819,7 +823,7 @@ default=None
         if topn is None:
             return self._all_scores(query, candidates)
         if not isinstance(topn, numbers.Integral) or isinstance(topn, bool):
-            raise ValueError(f"topn must be an int or None, got {topn!r}.")
+            raise TypeError(f"topn must be an int or None, got {topn!r}.")
         found, positions = self._positions(candidates, used)
         positions = positions[found]
         indices, scores = self._top_k(query[None, :], int(topn), candidates,

@@ -164,10 +164,10 @@ def test_every_loss_and_optimizer_learns_the_communities(planted, loss, optimize
 
 def test_most_similar_links_excludes_the_query():
     emb = LinkEmbedder(embedding_size=4, epochs=2, min_count=1, random_state=0).fit(FILMS)
-    answer = emb.most_similar("George Lucas", topn=3, kind="link")
+    answer = emb.most_similar("George Lucas", topn=3, query="link")
     assert len(answer) == 3 and "George Lucas" not in dict(answer)
-    with pytest.raises(ValueError, match="kind"):
-        emb.most_similar("George Lucas", kind="film")
+    with pytest.raises(ValueError, match="query"):
+        emb.most_similar("George Lucas", query="film")
 
 
 @pytest.mark.parametrize("params", [{"embedding_size": 0}, {"negative_ratio": -1},
@@ -252,3 +252,37 @@ def test_weights_change_the_model():
     a = LinkEmbedder(embedding_size=4, epochs=2, random_state=0).fit(binary)
     b = LinkEmbedder(embedding_size=4, epochs=2, random_state=0).fit(X)
     assert not np.array_equal(a.link_vectors_.vectors, b.link_vectors_.vectors)
+
+
+@pytest.mark.parametrize("as_matrix", [False, True])
+def test_save_load_round_trips_exactly(tmp_path, as_matrix):
+    X = FILMS
+    if as_matrix:
+        pd = pytest.importorskip("pandas")
+        X = pd.DataFrame((np.random.RandomState(0).rand(30, 6) < 0.5) * 1.0,
+                         columns=[f"link {i}" for i in range(6)])
+    emb = LinkEmbedder(embedding_size=4, epochs=2, min_count=1, random_state=np.int64(3)).fit(X)
+    path = emb.save(tmp_path / "model.npz")
+    again = LinkEmbedder.load(path)
+    assert again.get_params() == emb.get_params()
+    assert again.links_ == emb.links_
+    assert again.loss_curve_ == emb.loss_curve_
+    np.testing.assert_array_equal(again.link_vectors_.vectors, emb.link_vectors_.vectors)
+    np.testing.assert_array_equal(again.row_vectors_.vectors, emb.row_vectors_.vectors)
+    np.testing.assert_array_equal(again.transform(X), emb.transform(X))
+    if as_matrix:
+        assert list(again.feature_names_in_) == list(emb.feature_names_in_)
+
+
+def test_load_refuses_other_archives(tmp_path):
+    from sklearn_linkembed import KeyedVectors
+
+    path = KeyedVectors(np.eye(2, dtype=np.float32), ["a", "b"]).save(tmp_path / "kv.npz")
+    with pytest.raises(ValueError, match="LinkEmbedder"):
+        LinkEmbedder.load(path)
+
+
+def test_cross_type_query_links_that_describe_a_row():
+    emb = LinkEmbedder(embedding_size=8, epochs=5, min_count=1, random_state=0).fit(FILMS)
+    answer = emb.most_similar(0, query="row", target="link", topn=7)
+    assert sorted(k for k, _ in answer) == sorted(emb.links_)
