@@ -10,6 +10,7 @@ into the README's table.
 
 import argparse
 import concurrent.futures
+import dataclasses
 import datetime
 import json
 import multiprocessing
@@ -20,7 +21,6 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -36,8 +36,11 @@ except ImportError:  # a source checkout that is not installed
 
 DATASETS = ("films", "synthetic")
 
+# Fewer TensorFlow start-up lines on stderr (it still prints a few).
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-@dataclass
+
+@dataclasses.dataclass
 class Data:
     """A rows x links graph after ``min_count``, as every benchmark sees it.
 
@@ -54,7 +57,10 @@ class Data:
     pairs_rows: np.ndarray
     pairs_links: np.ndarray
     min_count: int
-    extra: dict = field(default_factory=dict)
+    rows: int | None = None
+    extra: dict = dataclasses.field(default_factory=dict)
+    holdout: float = 0.0
+    X_test: sp.csr_matrix | None = None
 
     @property
     def n_rows(self):
@@ -68,15 +74,32 @@ class Data:
     def n_pairs(self):
         return self.X.nnz
 
+    @property
+    def tag(self):
+        """Name for files: ``films``, or ``films-2000rows`` for a cut graph."""
+        tag = self.name if self.rows is None else f"{self.name}-{self.rows}rows"
+        return tag if not self.holdout else f"{tag}-holdout{self.holdout:g}"
+
     def describe(self):
-        return (f"{self.name}: {self.n_rows:,} rows x {self.n_links:,} links, "
-                f"{self.n_pairs:,} pairs (links in >= {self.min_count} rows)")
+        return (f"{self.name}{'' if self.rows is None else f' (first {self.rows:,} rows)'}: "
+                f"{self.n_rows:,} rows x {self.n_links:,} links, "
+                f"{self.n_pairs:,} pairs (links in >= {self.min_count} rows)"
+                + ("" if not self.holdout else
+                   f", training part: {self.holdout:g} of each row's links "
+                   f"({self.X_test.nnz:,} pairs) held out"))
 
 
-def load_data(name, *, min_count=3):
+def load_data_from_args(args):
+    """:func:`load_data` (and :func:`split_data`) with :func:`add_common_arguments`' options."""
+    data = load_data(args.data, min_count=args.min_count, rows=args.rows)
+    return split_data(data, getattr(args, "holdout", 0.0))
+
+
+def load_data(name, *, min_count=3, rows=None):
     """Load ``"films"`` (the bundled Wikipedia films) or ``"synthetic"`` (seed-shaped graph).
 
-    Links in fewer than ``min_count`` rows are dropped, as the notebook did
+    ``rows`` keeps the first rows only (smoke tests). Links in fewer than
+    ``min_count`` of the rows are then dropped, as the notebook did
     (``top_links``). For ``"films"`` the kept links are numbered in order of
     first appearance, like the notebook's ``link_to_index``; rows are films by
     position (titles are unique in the bundled data, but positions avoid the
@@ -87,7 +110,7 @@ def load_data(name, *, min_count=3):
     if name == "films":
         movies = load_wikipedia_movies()
         # Duplicate links of one film count once, as in LinkEmbedder.
-        lists = [list(dict.fromkeys(links)) for links in movies.links]
+        lists = [list(dict.fromkeys(links)) for links in movies.links[:rows]]
         counts = Counter(link for links in lists for link in links)
         link_names = [link for link, count in counts.items() if count >= min_count]
         link_to_index = {link: i for i, link in enumerate(link_names)}
@@ -96,21 +119,49 @@ def load_data(name, *, min_count=3):
         pairs_links = np.fromiter((j for r in ids for j in r), dtype=np.int64,
                                   count=len(pairs_rows))
         X = _csr(pairs_rows, pairs_links, (len(ids), len(link_names)))
-        return Data(name, X, list(movies.titles), link_names, pairs_rows, pairs_links, min_count,
-                    {"rotten_tomatoes": movies.rotten_tomatoes})
+        return Data(name, X, list(movies.titles[:rows]), link_names, pairs_rows, pairs_links,
+                    min_count, rows, {"rotten_tomatoes": movies.rotten_tomatoes[:rows]})
     if name == "synthetic":
         X, row_communities, link_communities = make_seed_shaped_graph(random_state=0)
-        X = sp.csr_matrix(X, dtype=np.float32)
+        X = sp.csr_matrix(X[:rows], dtype=np.float32)
+        row_communities = row_communities[:rows]
         keep = np.flatnonzero(np.diff(X.tocsc().indptr) >= min_count)
         X = X[:, keep].tocsr()
         X.sort_indices()
         pairs_rows = np.repeat(np.arange(X.shape[0], dtype=np.int64), np.diff(X.indptr))
         pairs_links = X.indices.astype(np.int64)
         return Data(name, X, list(range(X.shape[0])), [f"l{j}" for j in keep],
-                    pairs_rows, pairs_links, min_count,
+                    pairs_rows, pairs_links, min_count, rows,
                     {"row_communities": row_communities,
                      "link_communities": link_communities[keep]})
     raise ValueError(f"unknown data {name!r}; expected one of {DATASETS}")
+
+
+def split_data(data, holdout, *, random_state=0):
+    """Hold out ``holdout`` of each row's links for link prediction.
+
+    Returns a copy of ``data`` whose ``X`` and pairs (still in the notebook's
+    order) are the training part and whose ``X_test`` is the held-out part, by
+    ``sklearn_linkembed.evaluation.train_test_split_links`` with a fixed seed,
+    so every script that splits the same graph gets the same parts.
+    """
+    if not holdout:
+        return data
+    # Optional: the evaluation module is the link-prediction split's only source.
+    from sklearn_linkembed.evaluation import train_test_split_links
+
+    X_train, X_test = train_test_split_links(data.X, test_size=holdout,
+                                             random_state=random_state)
+    X_train = sp.csr_matrix(X_train, dtype=np.float32)
+    X_train.sort_indices()
+    keys = data.pairs_rows * data.n_links + data.pairs_links
+    train_keys = (np.repeat(np.arange(data.n_rows, dtype=np.int64), np.diff(X_train.indptr))
+                  * data.n_links + X_train.indices)  # sorted: CSR with sorted indices
+    position = np.minimum(np.searchsorted(train_keys, keys), len(train_keys) - 1)
+    kept = train_keys[position] == keys
+    return dataclasses.replace(data, X=X_train, pairs_rows=data.pairs_rows[kept],
+                               pairs_links=data.pairs_links[kept], holdout=holdout,
+                               X_test=sp.csr_matrix(X_test, dtype=np.float32))
 
 
 def _csr(rows, cols, shape):
@@ -121,12 +172,17 @@ def _csr(rows, cols, shape):
     return X
 
 
-def add_common_arguments(parser, *, data="films"):
-    """``--data``, ``--min-count`` and ``--results-dir``, the same in every script."""
+def add_common_arguments(parser, *, data="films", holdout=0.0):
+    """``--data``, ``--min-count``, ``--holdout``, ``--rows`` and ``--results-dir``."""
     parser.add_argument("--data", choices=DATASETS, default=data,
                         help=f"graph to train on (default: {data})")
     parser.add_argument("--min-count", type=int, default=3,
                         help="drop links in fewer rows (default: 3, the notebook's)")
+    parser.add_argument("--holdout", type=float, default=holdout,
+                        help="fraction of each row's links held out for link prediction "
+                             "(needs sklearn_linkembed.evaluation; 0: train on everything)")
+    parser.add_argument("--rows", type=int, default=None,
+                        help="keep the first ROWS rows only, for a smoke test (default: all)")
     parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR,
                         help="where .jsonl figures and .npy vectors go "
                              "(default: benchmarks/results; use a scratch folder for smoke runs)")
@@ -177,11 +233,6 @@ def isolated(function, *args, isolate=True, **kwargs):
     context = multiprocessing.get_context("spawn")
     with concurrent.futures.ProcessPoolExecutor(1, mp_context=context) as pool:
         return pool.submit(_call_and_measure, function, args, kwargs).result()
-
-
-def quiet_tensorflow():
-    """Less TensorFlow start-up noise on stderr (must run before TensorFlow is imported)."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 # -- results -----------------------------------------------------------------
@@ -243,5 +294,13 @@ def save_vectors(method, data, row_vectors, link_vectors, results_dir=RESULTS_DI
     return paths
 
 
-def fmt_rate(examples_per_s):
-    return f"{examples_per_s:,.0f}"
+def load_vectors(method, data, results_dir=RESULTS_DIR):
+    """The ``(row_vectors, link_vectors)`` saved by :func:`save_vectors`."""
+    return tuple(np.load(Path(results_dir) / f"{method}_{data}_{kind}.npy")
+                 for kind in ("rows", "links"))
+
+
+def new_run_id():
+    """Groups the records of one run of a script (``make_table.py`` shows the latest run)."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    return f"{now:%Y%m%dT%H%M%S}-{os.getpid()}"

@@ -122,7 +122,9 @@ class Trainer:
         self._pair_rows = tf.constant(sampler.pair_rows)
         self._pair_links = tf.constant(sampler.pair_links)
         self._pair_weights = tf.constant(sampler.pair_weights)
-        self._pair_keys = tf.constant(sampler._pair_keys)
+        bitmap = sampler.pair_bitmap()
+        self._pair_bitmap = None if bitmap is None else tf.constant(bitmap)
+        self._pair_keys = tf.constant(sampler._pair_keys) if bitmap is None else None
         self._complement = (None if sampler.complement is None
                             else tf.constant(sampler.complement))
         self._link_draws = (None if sampler.link_table is None
@@ -152,6 +154,11 @@ class Trainer:
                                                tf.int32)
             links = tf.gather(self._link_draws, pick)
         keys = tf.cast(rows, tf.int64) * n_links + tf.cast(links, tf.int64)
+        if self._pair_bitmap is not None:
+            words = tf.gather(self._pair_bitmap, tf.cast(keys // 32, tf.int32))
+            bit = tf.bitwise.bitwise_and(
+                tf.bitwise.right_shift(words, tf.cast(keys % 32, tf.int32)), 1)
+            return rows, links, tf.cast(1 - bit, tf.float32)
         pos = tf.minimum(tf.searchsorted(self._pair_keys, keys), self.sampler.n_pairs - 1)
         return rows, links, tf.cast(tf.gather(self._pair_keys, pos) != keys, tf.float32)
 

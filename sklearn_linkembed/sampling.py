@@ -35,6 +35,10 @@ _DENSE = 0.5
 _MAX_CELLS_ENUMERATED = 2**26
 # Size of the word2vec-style table that makes degree-weighted link draws O(1).
 _TABLE_SIZE = 2**22
+# A bit per (row, link) cell answers "is this a true pair?" in one lookup, twice
+# as fast in training as a binary search; beyond 2**31 cells (256 MiB) it costs
+# too much memory and the search is used.
+_MAX_BITMAP_CELLS = 2**31
 
 
 class _GraphHolder(BaseEstimator):
@@ -160,6 +164,22 @@ class NegativeSampler:
         keys = np.asarray(rows, dtype=np.int64) * self.n_links + np.asarray(links)
         pos = np.minimum(np.searchsorted(self._pair_keys, keys), self.n_pairs - 1)
         return self._pair_keys[pos] == keys
+
+    def pair_bitmap(self):
+        """The graph as one bit per (row, link) cell, in int32 words; ``None`` if too large.
+
+        Bit ``key % 32`` of word ``key // 32`` is set for the true pair with
+        ``key = row * n_links + link``.
+        """
+        cells = self.n_rows * self.n_links
+        if cells > _MAX_BITMAP_CELLS:
+            return None
+        words = np.zeros(-(-cells // 32), dtype=np.uint32)
+        index = self._pair_keys >> 5
+        bits = np.left_shift(np.uint32(1), (self._pair_keys & 31).astype(np.uint32))
+        starts = np.flatnonzero(np.r_[True, index[1:] != index[:-1]])
+        words[index[starts]] = np.bitwise_or.reduceat(bits, starts)
+        return words.view(np.int32)
 
     def draw_negatives(self, n, random_state=None):
         """Draw ``n`` random non-pairs ``(rows, links)``; none is a true pair."""

@@ -113,3 +113,33 @@ def test_tf_dataset_has_the_notebook_layout():
     np.testing.assert_array_equal(features["link"].numpy(), links)
     np.testing.assert_array_equal(labels.numpy(), expected)
     assert len(list(sampler.as_tf_dataset(epochs=2))) == 2 * len(sampler)
+
+
+def test_pair_bitmap_marks_exactly_the_true_pairs():
+    X = _random_graph(70, 45, 0.2, seed=3)
+    sampler = NegativeSampler(X, min_count=1)
+    words = sampler.pair_bitmap().view(np.uint32)
+    cells = np.arange(sampler.n_rows * sampler.n_links)
+    marked = (words[cells >> 5] >> (cells & 31).astype(np.uint32)) & 1
+    rows, links = np.divmod(cells, sampler.n_links)
+    np.testing.assert_array_equal(marked.astype(bool), sampler.is_pair(rows, links))
+    assert marked.sum() == sampler.n_pairs
+
+
+def test_engine_masks_exactly_the_negatives_that_are_true_pairs():
+    import tensorflow as tf
+
+    from sklearn_linkembed._engine import Trainer
+
+    X = _random_graph(40, 30, 0.3, seed=1)
+    sampler = NegativeSampler(X, min_count=1)
+    trainer = Trainer(sampler, embedding_size=4, loss="cosine_mse", optimizer="sgd",
+                      learning_rate=0.1, seed=0)
+    for use_bitmap in (True, False):
+        if not use_bitmap:
+            trainer._pair_bitmap = None
+            trainer._pair_keys = tf.constant(sampler._pair_keys)
+        rows, links, ok = trainer._negatives(5000, tf.constant([1, 2], tf.int64))
+        expected = ~sampler.is_pair(rows.numpy(), links.numpy())
+        np.testing.assert_array_equal(ok.numpy().astype(bool), expected)
+        assert 0.2 < 1 - expected.mean() < 0.4  # about the density: some were caught

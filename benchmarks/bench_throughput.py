@@ -1,0 +1,185 @@
+"""Training throughput of LinkEmbedder against the seed notebook's Keras training.
+
+Run (both graphs; each takes a few minutes on a quiet machine)::
+
+    python benchmarks/bench_throughput.py --data synthetic
+    python benchmarks/bench_throughput.py --data films
+
+Smoke test: ``--rows 2000 --reference-steps 50 --epochs 2 --configs nadam:512``.
+
+Measures training examples (true pairs and non-pairs, 11 per true pair) per
+second, in steady state, on one graph and in one run:
+
+* the reference (``reference_seed.train_reference``: the notebook's model, Python
+  batchifier and Keras ``fit``) for ``--reference-epochs`` epochs of
+  ``--reference-steps`` steps of 512 true pairs; the first epoch (tracing, the
+  generator's first batches) is the warm-up, the others are measured;
+* :class:`~sklearn_linkembed.LinkEmbedder` with the seed's model (50 dimensions,
+  ``cosine_mse``, 10 non-pairs per pair) for each ``--configs`` entry
+  ``optimizer:batch_size``, fitted for ``--epochs`` full epochs; epoch ends are
+  timed from the estimator's per-epoch debug log record, the first epoch (graph
+  building, tracing) is the warm-up and epochs 2.. are measured. ``fit`` also
+  folds in every row after training: reported separately as "after training".
+
+Each method runs in a fresh process (``--in-process`` to turn that off) so its
+peak memory (``getrusage``) is its own and no TensorFlow state is shared.
+Prints a table with the ratio of each rate to the reference's and appends it to
+``benchmarks/results/bench_throughput.jsonl``.
+"""
+
+import logging
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _common  # noqa: E402
+
+EXAMPLES_PER_PAIR = 11  # one true pair and its 10 non-pairs
+FULL_EPOCHS = 15  # the notebook's training, for the "15 epochs" estimate
+
+
+def run_reference(data, epochs, steps, seed):
+    """The notebook's training; runs in its own process."""
+    from reference_seed import POSITIVE_SAMPLES, train_reference
+
+    epoch_seconds = []
+    _, _, seconds, _ = train_reference(data.pairs_rows, data.pairs_links, data.n_rows,
+                                       data.n_links, epochs, steps, seed,
+                                       epoch_seconds=epoch_seconds)
+    examples_per_epoch = steps * POSITIVE_SAMPLES * EXAMPLES_PER_PAIR
+    measured = sum(epoch_seconds[1:])
+    return {
+        "method": "reference (Keras fit)", "optimizer": "nadam", "batch_size": POSITIVE_SAMPLES,
+        "warmup_s": epoch_seconds[0], "measured_s": measured,
+        "measured_examples": (epochs - 1) * examples_per_epoch, "total_s": seconds,
+        "after_training_s": 0.0, "epoch_seconds": epoch_seconds,
+        "epochs": epochs, "steps_per_epoch": steps,
+    }
+
+
+class _EpochClock(logging.Handler):
+    """Notes the time of each ``epoch N: loss ...`` debug record of LinkEmbedder."""
+
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.times = []
+
+    def emit(self, record):
+        if record.getMessage().startswith("epoch "):
+            self.times.append(time.perf_counter())
+
+
+def run_linkembedder(X, epochs, optimizer, batch_size, seed):
+    """LinkEmbedder with the seed's model; runs in its own process."""
+    from sklearn_linkembed import LinkEmbedder
+
+    logger = logging.getLogger("sklearn_linkembed.embedder")
+    clock = _EpochClock()
+    logger.addHandler(clock)
+    logger.setLevel(logging.DEBUG)
+    emb = LinkEmbedder(50, negative_ratio=10, loss="cosine_mse", optimizer=optimizer,
+                       batch_size=batch_size, epochs=epochs, random_state=seed)
+    start = time.perf_counter()
+    emb.fit(X)
+    end = time.perf_counter()
+    logger.removeHandler(clock)
+    n_pairs = int(emb.link_counts_.sum())
+    record = {
+        "method": "LinkEmbedder", "optimizer": optimizer, "batch_size": batch_size,
+        "total_s": end - start, "epochs": epochs, "final_loss": emb.loss_curve_[-1],
+    }
+    times = clock.times
+    if len(times) == epochs:
+        record.update(warmup_s=times[0] - start, measured_s=times[-1] - times[0],
+                      measured_examples=(epochs - 1) * n_pairs * EXAMPLES_PER_PAIR,
+                      after_training_s=end - times[-1],
+                      epoch_seconds=[times[0] - start]
+                      + [b - a for a, b in zip(times, times[1:])])
+    else:  # the per-epoch log record changed: fall back to the whole fit
+        logging.getLogger(__name__).warning("no per-epoch log records; timing the whole fit")
+        record.update(warmup_s=None, measured_s=end - start, after_training_s=None,
+                      measured_examples=epochs * n_pairs * EXAMPLES_PER_PAIR, epoch_seconds=None)
+    return record
+
+
+def main():
+    parser = _common.add_common_arguments(_common.parser(__doc__), data="synthetic")
+    parser.add_argument("--reference-steps", type=int, default=300,
+                        help="steps of 512 true pairs per reference epoch")
+    parser.add_argument("--reference-epochs", type=int, default=3,
+                        help="reference epochs; the first is the warm-up")
+    parser.add_argument("--epochs", type=int, default=3,
+                        help="LinkEmbedder epochs (full passes); the first is the warm-up")
+    parser.add_argument("--configs", default="nadam:512,nadam:4096,sgd:512,sgd:4096",
+                        help="LinkEmbedder runs, as optimizer:batch_size,...")
+    parser.add_argument("--no-reference", action="store_true",
+                        help="skip the reference (ratios are then left out)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--in-process", action="store_true",
+                        help="run every method in this process (peak memory is then cumulative)")
+    args = parser.parse_args()
+    if args.epochs < 2 or args.reference_epochs < 2:
+        parser.error("--epochs and --reference-epochs need 2 or more: the first is the warm-up")
+    configs = [(opt, int(size)) for opt, size in
+               (item.split(":") for item in args.configs.split(",") if item)]
+
+    data = _common.load_data_from_args(args)
+    print(data.describe())
+    isolate = not args.in_process
+    results = []
+    if not args.no_reference:
+        print(f"reference: {args.reference_epochs} epochs x {args.reference_steps} steps ...",
+              flush=True)
+        record, peak = _common.isolated(run_reference, data, args.reference_epochs,
+                                        args.reference_steps, 5, isolate=isolate)
+        results.append({**record, "peak_rss_mib": peak})
+    for optimizer, batch_size in configs:
+        print(f"LinkEmbedder {optimizer}, batch_size={batch_size}: {args.epochs} epochs ...",
+              flush=True)
+        record, peak = _common.isolated(run_linkembedder, data.X, args.epochs, optimizer,
+                                        batch_size, args.seed, isolate=isolate)
+        results.append({**record, "peak_rss_mib": peak})
+
+    full_epoch_examples = data.n_pairs * EXAMPLES_PER_PAIR
+    reference_rate = None
+    for record in results:
+        record["examples_per_s"] = record["measured_examples"] / record["measured_s"]
+        record["est_15_epochs_s"] = FULL_EPOCHS * full_epoch_examples / record["examples_per_s"]
+        if record["method"].startswith("reference"):
+            reference_rate = record["examples_per_s"]
+    for record in results:
+        record["ratio"] = record["examples_per_s"] / reference_rate if reference_rate else None
+
+    _print_table(results)
+    run = _common.new_run_id()
+    for record in results:
+        path = _common.write_result("bench_throughput", {
+            "run": run, "data": data.tag, "graph": data.describe(), **record}, args.results_dir)
+    print(f"figures: {path}")
+    print(f"peak memory of this process: {_common.peak_rss_mib():,.0f} MiB")
+
+
+def _print_table(results):
+    header = (f"{'method':<22} {'optimizer':>9} {'batch':>6} {'examples/s':>12} {'ratio':>7} "
+              f"{'warm-up s':>9} {'measured s':>10} {'after s':>8} {'15 ep. s':>9} "
+              f"{'peak MiB':>9}")
+    print(header)
+    print("-" * len(header))
+
+    def num(value, spec):
+        return format(value, spec) if value is not None else "-"
+
+    for r in results:
+        ratio = f"{r['ratio']:.2f}x" if r["ratio"] is not None else "-"
+        print(f"{r['method']:<22} {r['optimizer']:>9} {r['batch_size']:>6} "
+              f"{r['examples_per_s']:>12,.0f} {ratio:>7} {num(r['warmup_s'], '9.2f')} "
+              f"{num(r['measured_s'], '10.2f')} {num(r['after_training_s'], '8.2f')} "
+              f"{r['est_15_epochs_s']:>9,.0f} {r['peak_rss_mib']:>9,.0f}")
+    print("examples/s: steady state (after the warm-up epoch), 11 examples per true pair; "
+          "15 ep. s: 15 full epochs at that rate (estimate); after s: LinkEmbedder's fold-in "
+          "of the rows at the end of fit")
+
+
+if __name__ == "__main__":
+    main()
