@@ -16,10 +16,36 @@ any ``tf.distribute`` strategy:
   and of the optimizer's state (lazy Adam/Nadam, as TF-Addons' LazyAdam).
 """
 
+import os
+
 import numpy as np
 import tensorflow as tf
 
 __all__ = ["Trainer", "pair_loss"]
+
+
+def _follow_thread_limit():
+    """Size TensorFlow's thread pools from ``OMP_NUM_THREADS`` when it is set.
+
+    joblib's process workers (``GridSearchCV(n_jobs=k)``) set it to
+    ``cores // k``; TensorFlow ignores it and would start a pool per core in
+    every worker. This only acts before TensorFlow's runtime starts and only
+    when the user has not configured the pools.
+    """
+    limit = os.environ.get("OMP_NUM_THREADS", "")
+    if not limit.isdigit() or int(limit) < 1:
+        return
+    threading = tf.config.threading
+    if threading.get_intra_op_parallelism_threads() or threading.get_inter_op_parallelism_threads():
+        return
+    try:
+        threading.set_intra_op_parallelism_threads(int(limit))
+        threading.set_inter_op_parallelism_threads(int(limit))
+    except RuntimeError:  # the runtime is already running: leave it as it is
+        pass
+
+
+_follow_thread_limit()
 
 _INIT_SCALE = 0.05  # Keras' Embedding initialiser: uniform(-0.05, 0.05)
 _BETA_1, _BETA_2, _EPSILON = 0.9, 0.999, 1e-7

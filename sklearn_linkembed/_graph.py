@@ -1,5 +1,7 @@
 """Turn user inputs (link lists, matrices, pandas) into a CSR rows x links graph."""
 
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import chain
 from numbers import Number
@@ -8,7 +10,11 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils.validation import check_non_negative, validate_data
 
-__all__ = ["Graph", "is_link_lists", "graph_from_input"]
+__all__ = ["Graph", "graph_from_input", "is_link_lists"]
+
+# Fold-in sums a row's weights (times up to 4) in float32; a bound on the total keeps
+# every such sum finite.
+_MAX_TOTAL_WEIGHT = float(np.finfo(np.float32).max) / 8
 
 
 @dataclass
@@ -39,15 +45,28 @@ def is_link_lists(X):
             "X is a single string; expected an iterable of link lists "
             "(e.g. [['George Lucas', 'Harrison Ford'], ...]) or a rows x links matrix."
         )
+    if isinstance(X, Mapping):
+        raise TypeError(
+            f"X is a {type(X).__name__}; expected an iterable of link lists or a rows x links "
+            "matrix. For {row name: links}, pass pandas.Series(X) (the keys name the rows) or "
+            "list(X.values())."
+        )
     if isinstance(X, np.ndarray):
-        return X.ndim == 1 and X.dtype == object
+        # 1-D arrays of str are link lists too, so that their rows are refused as strings
+        return X.ndim == 1 and X.dtype.kind in "OUS"
     if isinstance(X, (list, tuple)) and X and _is_float_row(X[0]):
         return False  # nested lists of floats are a dense matrix, as everywhere in sklearn
     if hasattr(X, "columns") or hasattr(X, "__array__") and not hasattr(X, "index"):
         return False  # DataFrame or array-like wrapper
     if hasattr(X, "index") and getattr(X, "ndim", None) == 1:
         return True  # pandas Series of link lists
-    return hasattr(X, "__iter__")
+    if not hasattr(X, "__iter__"):
+        raise TypeError(
+            f"X is {X!r:.40} of type {type(X).__name__}; expected an iterable of link lists "
+            "(e.g. [['George Lucas', 'Harrison Ford'], ...]) or a rows x links matrix "
+            "(array-like or scipy sparse)."
+        )
+    return True
 
 
 def _is_float_row(row):
@@ -70,6 +89,21 @@ def _rows_of(X):
                 "iterable of links (list, tuple, set or 1-D array). Use [] for a row with no links."
             )
     return rows
+
+
+def _is_missing(link):
+    return link is None or isinstance(link, (float, np.floating)) and not math.isfinite(link)
+
+
+def _check_no_missing_links(rows, vocabulary):
+    """Refuse None, NaN and inf links: missing values, not names (NaN != NaN breaks lookups)."""
+    missing = [k for k in vocabulary if _is_missing(k)]
+    if missing:
+        i = next(i for i, row in enumerate(rows) if any(map(_is_missing, row)))
+        raise ValueError(
+            f"X[{i}] holds the link {missing[0]!r}, a missing value; links must be names "
+            "(str, int, ...), not None, NaN or inf. Drop missing values from the link lists."
+        )
 
 
 def _link_ids(rows, key_to_index, *, grow):
@@ -135,6 +169,7 @@ def graph_from_input(estimator, X, *, min_count, reset):
                 raise ValueError("X has 0 rows; at least one row of links is required.")
             vocabulary = {}
             row_ids, ids = _link_ids(rows, vocabulary, grow=True)
+            _check_no_missing_links(rows, vocabulary)
             all_keys = list(vocabulary)
             full = _dedup_csr(row_ids, ids, len(rows), len(all_keys))
             kept = np.flatnonzero(np.diff(full.tocsc().indptr) >= min_count)
@@ -150,11 +185,15 @@ def graph_from_input(estimator, X, *, min_count, reset):
             "This LinkEmbedder was fitted on a rows x links matrix; transform expects a matrix "
             f"with {estimator.n_features_in_} columns, got link lists."
         )
-    X = validate_data(
-        estimator, X, accept_sparse="csr", dtype=(np.float32, np.float64), reset=reset
-    )
+    try:
+        X = validate_data(
+            estimator, X, accept_sparse="csr", dtype=(np.float32, np.float64), reset=reset
+        )
+    except ValueError as exc:
+        raise _unreadable_matrix_error(exc) from exc
     X = sp.csr_matrix(X, dtype=np.float32)  # a copy: the caller's matrix is never changed
     check_non_negative(X, "LinkEmbedder (X holds edge weights)")
+    _check_weight_range(X, per_row=not reset)
     X.eliminate_zeros()
     X.sum_duplicates()
     if reset:
@@ -164,3 +203,34 @@ def graph_from_input(estimator, X, *, min_count, reset):
         estimator._link_columns = kept
         return Graph(X[:, kept], link_keys)
     return Graph(X[:, estimator._link_columns], estimator.links_)
+
+
+def _unreadable_matrix_error(exc):
+    """A clearer error for matrices numpy cannot read as numbers; others pass through."""
+    message = str(exc)
+    if "could not convert" in message:
+        return ValueError(
+            f"X was read as a rows x links matrix but holds non-numeric values ({message}); "
+            "a matrix holds numeric edge weights. To pass link names, give link lists: a list "
+            "or pandas Series of lists of links (X.tolist() for a 2-D array of names)."
+        )
+    if "inhomogeneous" in message or "setting an array element" in message:
+        return ValueError(
+            f"X was read as a dense rows x links matrix (nested lists of floats) but its rows "
+            f"differ in length or type ({message}). Pass rows of equal length, a scipy sparse "
+            "matrix, or link lists (lists of link names)."
+        )
+    return exc
+
+
+def _check_weight_range(X, *, per_row):
+    """Refuse weights that overflow float32 (e.g. 1e300 becomes inf when cast)."""
+    if not X.nnz:
+        return
+    total = np.asarray(X.sum(axis=1 if per_row else None, dtype=np.float64)).max()
+    if not total <= _MAX_TOTAL_WEIGHT:
+        raise ValueError(
+            f"X holds edge weights too large for float32: they sum to {total:.3g}"
+            f"{' in one row' if per_row else ''}, and must sum to at most "
+            f"{_MAX_TOTAL_WEIGHT:.3g} (float32 overflows beyond). Divide X by a constant."
+        )

@@ -58,3 +58,24 @@ def test_frozen_embedder_fitted_on_all_rows_then_svm_on_few(graph):
     keep = np.isin(rows, [0, 1])
     accuracy = (pipe.predict(X[keep]) == (rows[keep] == 0)).mean()
     assert accuracy > 0.9
+
+
+def _tensorflow_threads_in_worker():
+    import os
+
+    import tensorflow as tf
+
+    X, _, _ = make_bipartite_graph(50, 40, 300, n_communities=2, random_state=0)
+    LinkEmbedder(embedding_size=2, epochs=1, random_state=0).fit(X)
+    return (os.environ.get("OMP_NUM_THREADS"),
+            tf.config.threading.get_intra_op_parallelism_threads(),
+            tf.config.threading.get_inter_op_parallelism_threads())
+
+
+def test_joblib_workers_size_tensorflow_threads_to_their_share():
+    from joblib import Parallel, delayed
+
+    results = Parallel(n_jobs=2)(delayed(_tensorflow_threads_in_worker)() for _ in range(2))
+    for omp, intra, inter in results:
+        assert omp is not None and int(omp) >= 1
+        assert intra == inter == int(omp)
