@@ -5,11 +5,14 @@ Run (the notebook's full training, 15 epochs of ``len(pairs) // 512`` steps)::
     python benchmarks/reference_seed.py --data films
 
 ``--data synthetic`` trains on the seed-shaped synthetic graph instead;
-``--epochs 1 --steps-per-epoch 50`` is a smoke test. It prints the seconds and
-examples/s (``steps * 512 * 11 / s``) of every epoch and in total, appends them
-to ``benchmarks/results/reference_seed.jsonl`` and saves the trained vectors as
-``benchmarks/results/reference_<data>_rows.npy`` / ``_links.npy`` (rows and
-links indexed like ``_common.load_data(data).X``) for the quality benchmark.
+``--epochs 2 --steps-per-epoch 50`` is a smoke test; ``--holdout 0.1`` trains
+on the link-prediction training part that ``bench_baselines.py`` scores. It
+prints the seconds and examples/s (``steps * 512 * 11 / s``) of every epoch and
+in total, appends them to ``benchmarks/results/reference_seed.jsonl`` and saves
+the trained vectors as ``benchmarks/results/reference_<data>_rows.npy`` /
+``_links.npy`` (``<data>`` is e.g. ``films`` or ``films-holdout0.1``; rows and
+links indexed like the graph's matrix, ``_common.load_data``) for the quality
+benchmark.
 
 What is kept from the notebook: the model (two ``Embedding`` tables of 50
 dimensions, ``Dot(normalize=True, axes=2)``, ``Reshape((1,))``, Nadam and MSE,
@@ -199,7 +202,8 @@ def main():
 
     paths = _common.save_vectors("reference", data.tag, rows, links, args.results_dir)
     path = _common.write_result("reference_seed", {
-        "data": args.data, "graph": data.describe(), "method": "reference (Keras fit)",
+        "run": _common.new_run_id(), "data": data.tag, "graph": data.describe(),
+        "method": "reference (Keras fit)",
         "epochs": args.epochs, "steps_per_epoch": steps, "seed": args.seed,
         "seconds": seconds, "examples_per_s": rate, "examples_per_s_after_epoch_1": steady_rate,
         "epoch_seconds": epoch_seconds, "epoch_losses": epoch_losses,

@@ -78,11 +78,14 @@ class _LazyOptimizer:
         self.iterations = tf.Variable(0, dtype=tf.int64, trainable=False, name="iterations")
         self.slots = {}
         for table in tables:
-            names = {"sgd": [], "adagrad": ["accumulator"]}.get(name, ["m", "v"])
-            self.slots[table.ref()] = [
-                tf.Variable(tf.zeros_like(table), trainable=False, name=f"{table.name[:-2]}_{s}")
-                for s in names
-            ]
+            if name == "sgd":
+                slots = []
+            elif name == "adagrad":  # zero start (as PyTorch): the first step is lr * sign(grad)
+                slots = [tf.Variable(tf.zeros_like(table), trainable=False)]
+            else:  # both Adam moments in one table: one gather and one scatter per step
+                n, d = table.shape
+                slots = [tf.Variable(tf.zeros([n, 2 * d]), trainable=False)]
+            self.slots[table.ref()] = slots
 
     def apply(self, table, index, grad, *slots):
         """Apply the merged gradient ``grad`` of rows ``index`` (unique) to ``table``.
@@ -94,17 +97,15 @@ class _LazyOptimizer:
         if self.name == "sgd":
             return table.scatter_sub(tf.IndexedSlices(lr * grad, index))
         if self.name == "adagrad":
-            (acc,) = slots
-            acc_rows = tf.gather(acc, index) + tf.square(grad)
-            acc.scatter_update(tf.IndexedSlices(acc_rows, index))
-            return table.scatter_sub(tf.IndexedSlices(lr * grad / (tf.sqrt(acc_rows) + _EPSILON),
-                                                      index))
-        m, v = slots
+            return tf.raw_ops.ResourceSparseApplyAdagradV2(
+                var=table.handle, accum=slots[0].handle, lr=lr, epsilon=_EPSILON, grad=grad,
+                indices=index)
+        (moments,) = slots
         t = tf.cast(self.iterations + 1, tf.float32)
-        m_rows = _BETA_1 * tf.gather(m, index) + (1 - _BETA_1) * grad
-        v_rows = _BETA_2 * tf.gather(v, index) + (1 - _BETA_2) * tf.square(grad)
-        m.scatter_update(tf.IndexedSlices(m_rows, index))
-        v.scatter_update(tf.IndexedSlices(v_rows, index))
+        m_rows, v_rows = tf.split(tf.gather(moments, index), 2, axis=1)
+        m_rows = _BETA_1 * m_rows + (1 - _BETA_1) * grad
+        v_rows = _BETA_2 * v_rows + (1 - _BETA_2) * tf.square(grad)
+        moments.scatter_update(tf.IndexedSlices(tf.concat([m_rows, v_rows], 1), index))
         v_hat = v_rows / (1 - _BETA_2**t)
         if self.name == "adam":
             step = m_rows / (1 - _BETA_1**t)

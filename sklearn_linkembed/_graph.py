@@ -191,7 +191,8 @@ def graph_from_input(estimator, X, *, min_count, reset):
         )
     except ValueError as exc:
         raise _unreadable_matrix_error(exc) from exc
-    X = sp.csr_matrix(X, dtype=np.float32)  # a copy: the caller's matrix is never changed
+    with np.errstate(over="ignore"):  # weights beyond float32 are refused just below
+        X = sp.csr_matrix(X, dtype=np.float32)  # a copy: the caller's matrix is never changed
     check_non_negative(X, "LinkEmbedder (X holds edge weights)")
     _check_weight_range(X, per_row=not reset)
     X.eliminate_zeros()

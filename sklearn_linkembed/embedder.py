@@ -196,7 +196,8 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         seed = int(rng.randint(np.iinfo(np.int32).max))
         sampler = NegativeSampler(graph, batch_size=self.batch_size,
                                   negative_ratio=self.negative_ratio,
-                                  negative_power=self.negative_power)
+                                  negative_power=self.negative_power,
+                                  min_count=self.min_count)  # named in its errors
         from ._engine import Trainer  # TensorFlow is imported only to train
 
         trainer = Trainer(sampler, embedding_size=self.embedding_size, loss=self.loss,

@@ -18,7 +18,7 @@ from sklearn_linkembed.evaluation import (
     train_test_split_links,
 )
 
-FAST = dict(embedding_size=16, epochs=4, batch_size=256, learning_rate=0.01)
+FAST = {"embedding_size": 16, "epochs": 4, "batch_size": 256, "learning_rate": 0.01}
 MEASURES = ["roc_auc", "mrr", "hits@10"]
 
 
@@ -300,7 +300,7 @@ def test_scorer_needs_a_plain_link_embedder(planted):
 @pytest.mark.parametrize("metric", MEASURES)
 def test_grid_search_prefers_a_real_size_and_is_reproducible(planted, metric):
     X, _, _ = planted
-    params = dict(FAST, random_state=0)
+    params = {**FAST, "random_state": 0}
     del params["embedding_size"]
 
     def search():

@@ -1,0 +1,167 @@
+"""Rewrite the results table of ``benchmarks/README.md`` from ``benchmarks/results/*.jsonl``.
+
+Run::
+
+    python benchmarks/make_table.py
+
+It replaces what lies between ``<!-- results:start -->`` and
+``<!-- results:end -->`` with one Markdown table per benchmark, showing for each
+graph the latest run recorded (``--check``: only report whether the README is up
+to date, exit status 1 if not; ``--stdout``: print the tables instead).
+"""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+START, END = "<!-- results:start -->", "<!-- results:end -->"
+
+# (heading, [(column title, record key or function, format)]) per benchmark.
+COLUMNS = {
+    "reference_seed": ("Reference: the notebook's training in Keras 3 (`reference_seed.py`)", [
+        ("graph", "data", "{}"),
+        ("epochs x steps", lambda r: f"{r['epochs']} x {r['steps_per_epoch']}", "{}"),
+        ("total s", "seconds", "{:,.1f}"),
+        ("examples/s", "examples_per_s", "{:,.0f}"),
+        ("examples/s after epoch 1", "examples_per_s_after_epoch_1", "{:,.0f}"),
+        ("last loss", lambda r: r["epoch_losses"][-1], "{:.4f}"),
+        ("peak MiB", "peak_rss_mib", "{:,.0f}"),
+    ]),
+    "bench_throughput": ("Training throughput (`bench_throughput.py`)", [
+        ("graph", "data", "{}"),
+        ("method", "method", "{}"),
+        ("optimizer", "optimizer", "{}"),
+        ("batch", "batch_size", "{}"),
+        ("examples/s", "examples_per_s", "{:,.0f}"),
+        ("vs reference", "ratio", "{:.2f}x"),
+        ("warm-up s", "warmup_s", "{:.1f}"),
+        ("15 epochs s (est.)", "est_15_epochs_s", "{:,.0f}"),
+        ("peak MiB", "peak_rss_mib", "{:,.0f}"),
+    ]),
+    "bench_baselines": ("Quality per second (`bench_baselines.py`)", [
+        ("graph", "data", "{}"),
+        ("method", "method", "{}"),
+        ("fit s", "seconds", "{:,.1f}"),
+        ("peak MiB", "peak_rss_mib", "{:,.0f}"),
+        ("ROC-AUC", "roc_auc", "{:.3f}"),
+        ("MRR", "mrr", "{:.3f}"),
+        ("Hits@10", "hits@10", "{:.3f}"),
+        ("community ARI", "community_ari", "{:.3f}"),
+    ]),
+}
+
+
+def read_records(results_dir):
+    records = {}
+    for path in sorted(Path(results_dir).glob("*.jsonl")):
+        with open(path, encoding="utf-8") as f:
+            records[path.stem] = [json.loads(line) for line in f if line.strip()]
+    return records
+
+
+def latest_runs(records):
+    """The records of the latest run on each graph, graphs in alphabetical order."""
+    runs = {}
+    for record in records:
+        run = record.get("run", record.get("time", ""))
+        runs.setdefault(record["data"], {}).setdefault(run, []).append(record)
+    return [record for data in sorted(runs) for record in runs[data][max(runs[data])]]
+
+
+def _cell(record, key, spec):
+    try:
+        value = key(record) if callable(key) else record.get(key)
+    except (KeyError, IndexError):
+        value = None
+    if value is None:
+        return "-"
+    try:
+        return spec.format(value)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def _row(record, columns):
+    return "| " + " | ".join(_cell(record, key, spec) for _, key, spec in columns) + " |"
+
+
+def render(records_by_benchmark):
+    parts = []
+    order = [name for name in COLUMNS if name in records_by_benchmark]
+    order += sorted(set(records_by_benchmark) - set(order))
+    for name in order:
+        records = records_by_benchmark[name]
+        heading, columns = COLUMNS.get(name, (f"`{name}`", None))
+        rows = latest_runs(records)
+        if not rows:
+            continue
+        if columns is None:  # a benchmark this script does not know: its scalar fields
+            keys = [k for k, v in rows[0].items()
+                    if isinstance(v, (int, float, str)) and k not in ("benchmark", "time", "run")]
+            columns = [(k, k, "{}") for k in keys]
+        lines = [f"#### {heading}", "",
+                 "| " + " | ".join(title for title, _, _ in columns) + " |",
+                 "|" + "|".join("---" for _ in columns) + "|"]
+        for i, record in enumerate(rows):
+            lines.append(_row(record, columns))
+            last_of_graph = i + 1 == len(rows) or rows[i + 1]["data"] != record["data"]
+            if last_of_graph and "popularity_roc_auc" in record:
+                # bench_baselines' reference line: links ranked by training degree.
+                lines.append(_row({"data": record["data"], "method": "popularity (no embedding)",
+                                   **{m: record[f"popularity_{m}"]
+                                      for m in ("roc_auc", "mrr", "hits@10")}}, columns))
+        lines += ["", _provenance(rows), ""]
+        parts.append("\n".join(lines))
+    if not parts:
+        return "_No results yet: run the benchmarks, then `python benchmarks/make_table.py`._\n"
+    return "\n".join(parts)
+
+
+def _provenance(rows):
+    seen = []
+    for record in rows:
+        env = record.get("environment", {})
+        note = (f"{record['data']}: {record.get('time', '?')}, commit {env.get('commit', '?')}, "
+                f"{env.get('cpus', '?')} CPUs, load {env.get('load_1min', '?')}, "
+                f"TensorFlow {env.get('tensorflow', '-')}, gensim {env.get('gensim', '-')}")
+        if note not in seen:
+            seen.append(note)
+    return "Measured: " + "; ".join(seen) + "."
+
+
+def rewrite(readme, table):
+    text = readme.read_text(encoding="utf-8")
+    try:
+        head, rest = text.split(START, 1)
+        _, tail = rest.split(END, 1)
+    except ValueError:
+        sys.exit(f"{readme} lacks the markers {START} and {END}")
+    return f"{head}{START}\n{table.rstrip()}\n{END}{tail}"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--results-dir", type=Path, default=HERE / "results")
+    parser.add_argument("--readme", type=Path, default=HERE / "README.md")
+    parser.add_argument("--check", action="store_true",
+                        help="exit 1 if the README's table is not up to date")
+    parser.add_argument("--stdout", action="store_true", help="print the tables only")
+    args = parser.parse_args()
+
+    table = render(read_records(args.results_dir))
+    if args.stdout:
+        print(table)
+        return
+    new = rewrite(args.readme, table)
+    if args.check:
+        up_to_date = new == args.readme.read_text(encoding="utf-8")
+        print(f"{args.readme} is {'up to date' if up_to_date else 'out of date'}")
+        sys.exit(0 if up_to_date else 1)
+    args.readme.write_text(new, encoding="utf-8")
+    print(f"rewrote the results table of {args.readme}")
+
+
+if __name__ == "__main__":
+    main()
