@@ -12,6 +12,7 @@ import argparse
 import concurrent.futures
 import dataclasses
 import datetime
+import importlib.metadata
 import json
 import multiprocessing
 import os
@@ -245,9 +246,14 @@ def environment():
         "cpus": os.cpu_count(),
         "load_1min": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
     }
-    for module in ("numpy", "scipy", "sklearn", "tensorflow", "keras", "gensim"):
-        if module in sys.modules:
-            info[module] = getattr(sys.modules[module], "__version__", None)
+    # Installed versions, read without importing (the methods run in child processes).
+    for name, distribution in (("numpy", "numpy"), ("scipy", "scipy"), ("sklearn", "scikit-learn"),
+                               ("tensorflow", "tensorflow"), ("keras", "keras"),
+                               ("gensim", "gensim")):
+        try:
+            info[name] = importlib.metadata.version(distribution)
+        except importlib.metadata.PackageNotFoundError:
+            info[name] = None
     try:
         info["commit"] = subprocess.run(
             ["git", "-C", str(ROOT), "describe", "--always", "--dirty"],

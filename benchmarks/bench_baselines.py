@@ -44,7 +44,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _common  # noqa: E402
+import _common
 
 METHODS = ("linkembedder", "doc2vec", "doc2vec-dbow-words", "svd", "svd-tfidf", "reference")
 DEFAULT_METHODS = "linkembedder,doc2vec,svd,svd-tfidf"
@@ -166,8 +166,8 @@ def main():
     if args.dbow_words and "doc2vec-dbow-words" not in methods:
         methods.append("doc2vec-dbow-words")
     unknown = set(methods) - set(METHODS)
-    if unknown:
-        parser.error(f"unknown methods {sorted(unknown)}; choose from {METHODS}")
+    if unknown or not methods:
+        parser.error(f"unknown or no methods {sorted(unknown)}; choose from {METHODS}")
 
     data = _common.load_data_from_args(args)
     print(data.describe())

@@ -27,13 +27,14 @@ Prints a table with the ratio of each rate to the reference's and appends it to
 ``benchmarks/results/bench_throughput.jsonl``.
 """
 
+import itertools
 import logging
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _common  # noqa: E402
+import _common
 
 EXAMPLES_PER_PAIR = 11  # one true pair and its 10 non-pairs
 FULL_EPOCHS = 15  # the notebook's training, for the "15 epochs" estimate
@@ -95,7 +96,7 @@ def run_linkembedder(X, epochs, optimizer, batch_size, seed):
                       measured_examples=(epochs - 1) * n_pairs * EXAMPLES_PER_PAIR,
                       after_training_s=end - times[-1],
                       epoch_seconds=[times[0] - start]
-                      + [b - a for a, b in zip(times, times[1:])])
+                      + [b - a for a, b in itertools.pairwise(times)])
     else:  # the per-epoch log record changed: fall back to the whole fit
         logging.getLogger(__name__).warning("no per-epoch log records; timing the whole fit")
         record.update(warmup_s=None, measured_s=end - start, after_training_s=None,

@@ -66,7 +66,7 @@ def latest_runs(records):
     runs = {}
     for record in records:
         run = record.get("run", record.get("time", ""))
-        runs.setdefault(record["data"], {}).setdefault(run, []).append(record)
+        runs.setdefault(record.get("data", "-"), {}).setdefault(run, []).append(record)
     return [record for data in sorted(runs) for record in runs[data][max(runs[data])]]
 
 
@@ -106,7 +106,7 @@ def render(records_by_benchmark):
                  "|" + "|".join("---" for _ in columns) + "|"]
         for i, record in enumerate(rows):
             lines.append(_row(record, columns))
-            last_of_graph = i + 1 == len(rows) or rows[i + 1]["data"] != record["data"]
+            last_of_graph = i + 1 == len(rows) or rows[i + 1].get("data") != record.get("data")
             if last_of_graph and "popularity_roc_auc" in record:
                 # bench_baselines' reference line: links ranked by training degree.
                 lines.append(_row({"data": record["data"], "method": "popularity (no embedding)",
@@ -123,7 +123,7 @@ def _provenance(rows):
     seen = []
     for record in rows:
         env = record.get("environment", {})
-        note = (f"{record['data']}: {record.get('time', '?')}, commit {env.get('commit', '?')}, "
+        note = (f"{record.get('data', '-')}: {record.get('time', '?')}, commit {env.get('commit', '?')}, "
                 f"{env.get('cpus', '?')} CPUs, load {env.get('load_1min', '?')}, "
                 f"TensorFlow {env.get('tensorflow', '-')}, gensim {env.get('gensim', '-')}")
         if note not in seen:

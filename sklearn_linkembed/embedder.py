@@ -240,12 +240,12 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         return losses
 
     def _fold_in(self, csr):
-        link_cdf = None
+        probability = None
         if self.negative_power > 0:
-            p = self.link_counts_.astype(np.float64) ** self.negative_power
-            link_cdf = np.cumsum(p / p.sum())
+            probability = self.link_counts_.astype(np.float64) ** self.negative_power
+            probability /= probability.sum()
         vectors = fold_in(csr, self.link_vectors_.vectors, loss=self.loss, seed=self._seed,
-                          negative_ratio=self.negative_ratio, link_cdf=link_cdf,
+                          negative_ratio=self.negative_ratio, link_probability=probability,
                           n_steps=self.fold_in_steps)
         if self.normalize:
             norms = np.sqrt(np.einsum("ij,ij->i", vectors, vectors))[:, None]

@@ -1,0 +1,179 @@
+"""Peak memory of ``LinkEmbedder.fit`` on a large graph, next to the size of its data.
+
+Full size, 20 million pairs (1,000,000 rows x 200,000 links; several minutes, a few GiB)::
+
+    python benchmarks/bench_memory.py
+
+Smoke size (2 million pairs, 100,000 rows x 20,000 links)::
+
+    python benchmarks/bench_memory.py --pairs 2000000
+
+The graph comes from ``make_bipartite_graph`` (``--generator synthetic``, the default) or,
+faster and with less memory, uniformly random distinct pairs built as CSR with numpy
+(``--generator numpy``). It is built, and TensorFlow imported, before the measured fit.
+
+Printed figures:
+
+* fit peak RSS: the peak resident memory during ``fit`` (Linux: ``VmHWM`` of
+  ``/proc/self/status``, reset through ``/proc/self/clear_refs`` just before the fit), above
+  the resident memory right before it, so the graph's construction does not count;
+* process peak RSS: ``getrusage(...).ru_maxrss``, the whole process (construction included);
+* traced peak: the peak of numpy and Python allocations during ``fit`` (``tracemalloc``;
+  TensorFlow's own buffers -- tables, optimizer state, constants -- are not traced);
+* the bytes of the CSR input (data, indices, indptr), of the fitted vectors (rows and
+  links, float32) and of the training state (tables plus optimizer slots), and the ratios.
+
+``--save`` appends the figures to ``benchmarks/results/bench_memory.jsonl``.
+"""
+
+import argparse
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _common  # also puts a source checkout on sys.path
+
+from sklearn_linkembed import LinkEmbedder, make_bipartite_graph
+
+MIB = 1024**2
+_SLOTS = {"sgd": 0, "adagrad": 1, "adam": 2, "nadam": 2}
+
+
+def _status_mib(field):
+    """``VmRSS`` or ``VmHWM`` of this process in MiB (None off Linux)."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
+def _reset_peak_rss():
+    """Reset ``VmHWM`` to the current RSS (Linux >= 4.0); False where that is not possible."""
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def _numpy_graph(n_rows, n_links, n_pairs, seed):
+    """CSR of ``n_pairs`` distinct uniformly random (row, link) pairs, ones as weights."""
+    rng = np.random.default_rng(seed)
+    cells = n_rows * n_links
+    keys = np.empty(0, dtype=np.int64)
+    while len(keys) < n_pairs:
+        extra = n_pairs - len(keys)
+        keys = np.unique(np.concatenate([keys, rng.integers(0, cells, int(extra * 1.01) + 64)]))
+    keys = keys[np.sort(rng.permutation(len(keys))[:n_pairs])]  # drop a random surplus
+    indptr = np.zeros(n_rows + 1, dtype=np.int64)
+    np.cumsum(np.bincount(keys // n_links, minlength=n_rows), out=indptr[1:])
+    X = sp.csr_matrix((np.ones(n_pairs, dtype=np.float32),
+                       (keys % n_links).astype(np.int32), indptr), shape=(n_rows, n_links))
+    X.has_sorted_indices = True
+    return X
+
+
+def _csr_bytes(X):
+    return X.data.nbytes + X.indices.nbytes + X.indptr.nbytes
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pairs", type=int, default=20_000_000, help="distinct (row, link) pairs")
+    parser.add_argument("--rows", type=int, default=None, help="default: pairs / 20")
+    parser.add_argument("--links", type=int, default=None, help="default: pairs / 100")
+    parser.add_argument("--generator", choices=["synthetic", "numpy"], default="synthetic")
+    parser.add_argument("--embedding-size", type=int, default=50)
+    parser.add_argument("--batch-size", type=int, default=8192)
+    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--optimizer", default="nadam")
+    parser.add_argument("--min-count", type=int, default=3)
+    parser.add_argument("--no-tracemalloc", action="store_true",
+                        help="skip tracing numpy allocations (it slows Python code a little)")
+    parser.add_argument("--save", action="store_true",
+                        help="append the figures to benchmarks/results/bench_memory.jsonl")
+    args = parser.parse_args()
+    n_rows = args.rows or max(args.pairs // 20, 1)
+    n_links = args.links or max(args.pairs // 100, 1)
+
+    start = time.perf_counter()
+    if args.generator == "synthetic":
+        X, _, _ = make_bipartite_graph(n_rows, n_links, args.pairs, n_communities=50,
+                                       random_state=0)
+    else:
+        X = _numpy_graph(n_rows, n_links, args.pairs, seed=0)
+    build_s = time.perf_counter() - start
+    build_peak = _common.peak_rss_mib()
+    print(f"graph ({args.generator}): {n_rows:,} rows x {n_links:,} links, {X.nnz:,} pairs, "
+          f"built in {build_s:.1f} s, process peak RSS so far {build_peak:,.0f} MiB")
+
+    from sklearn_linkembed import _engine  # noqa: F401  (TensorFlow, imported before measuring)
+
+    emb = LinkEmbedder(embedding_size=args.embedding_size, batch_size=args.batch_size,
+                       epochs=args.epochs, optimizer=args.optimizer, min_count=args.min_count,
+                       random_state=0)
+    rss_before = _status_mib("VmRSS")
+    reset = _reset_peak_rss()
+    if not args.no_tracemalloc:
+        tracemalloc.start()
+    start = time.perf_counter()
+    emb.fit(X)
+    fit_s = time.perf_counter() - start
+    traced_peak = tracemalloc.get_traced_memory()[1] / MIB if tracemalloc.is_tracing() else None
+    tracemalloc.stop()
+    fit_peak = _status_mib("VmHWM") if reset else None
+    process_peak = _common.peak_rss_mib()
+
+    csr = _csr_bytes(X) / MIB
+    n_kept = len(emb.links_)
+    kept_pairs = int(emb.link_counts_.sum())
+    vectors = (emb.row_vectors_.vectors.nbytes + emb.link_vectors_.vectors.nbytes) / MIB
+    state = vectors * (1 + _SLOTS.get(args.optimizer, 2))
+    fit_extra = fit_peak - rss_before if fit_peak is not None else None
+
+    def ratio(value, base):
+        return f"{value / base:6.2f} x" if value is not None and base else "     n/a"
+
+    print(f"fit: {args.epochs} epoch(s), batch {args.batch_size}, embedding "
+          f"{args.embedding_size}, {args.optimizer}, min_count {args.min_count} -> "
+          f"{n_kept:,} links, {kept_pairs:,} pairs kept; {fit_s:.1f} s")
+    print(f"  CSR input (data + indices + indptr) {csr:10,.1f} MiB")
+    print(f"  fitted vectors (rows + links)       {vectors:10,.1f} MiB")
+    print(f"  training state (+ optimizer slots)  {state:10,.1f} MiB")
+    print(f"  RSS before fit (graph, TensorFlow)  {rss_before or 0:10,.1f} MiB")
+    if fit_peak is not None:
+        print(f"  fit peak RSS                        {fit_peak:10,.1f} MiB")
+        print(f"  fit peak RSS - RSS before fit       {fit_extra:10,.1f} MiB   "
+              f"{ratio(fit_extra, csr)} CSR   {ratio(fit_extra, csr + vectors)} (CSR + vectors)")
+    else:
+        print("  fit peak RSS                               n/a (no /proc/self/clear_refs)")
+    print(f"  process peak RSS (ru_maxrss)        {process_peak:10,.1f} MiB")
+    if traced_peak is not None:
+        print(f"  traced numpy/Python peak in fit     {traced_peak:10,.1f} MiB   "
+              f"{ratio(traced_peak, csr)} CSR")
+
+    if args.save:
+        record = {"generator": args.generator, "n_rows": n_rows, "n_links": n_links,
+                  "n_pairs": int(X.nnz), "kept_links": n_kept, "kept_pairs": kept_pairs,
+                  "embedding_size": args.embedding_size, "batch_size": args.batch_size,
+                  "epochs": args.epochs, "optimizer": args.optimizer,
+                  "min_count": args.min_count, "build_s": build_s, "fit_s": fit_s,
+                  "csr_mib": csr, "vectors_mib": vectors, "state_mib": state,
+                  "rss_before_mib": rss_before, "fit_peak_rss_mib": fit_peak,
+                  "process_peak_rss_mib": process_peak, "traced_peak_mib": traced_peak}
+        print("saved to", _common.write_result("bench_memory", record))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
