@@ -21,7 +21,9 @@ Printed figures:
 * traced peak: the peak of numpy and Python allocations during ``fit`` (``tracemalloc``;
   TensorFlow's own buffers -- tables, optimizer state, constants -- are not traced);
 * the bytes of the CSR input (data, indices, indptr), of the fitted vectors (rows and
-  links, float32) and of the training state (tables plus optimizer slots), and the ratios.
+  links, float32), of the training state (tables plus optimizer slots) and of the engine's
+  pair bitmap (one bit per row x link cell, used only below a number of cells: it is on at
+  the smoke size and off at full size), and the ratios.
 
 ``--save`` appends the figures to ``benchmarks/results/bench_memory.jsonl``.
 """
@@ -38,7 +40,7 @@ import scipy.sparse as sp
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common  # also puts a source checkout on sys.path
 
-from sklearn_linkembed import LinkEmbedder, make_bipartite_graph
+from sklearn_linkembed import LinkEmbedder, make_bipartite_graph, sampling
 
 MIB = 1024**2
 _SLOTS = {"sgd": 0, "adagrad": 1, "adam": 2, "nadam": 2}
@@ -139,6 +141,10 @@ def main():
     kept_pairs = int(emb.link_counts_.sum())
     vectors = (emb.row_vectors_.vectors.nbytes + emb.link_vectors_.vectors.nbytes) / MIB
     state = vectors * (1 + _SLOTS.get(args.optimizer, 2))
+    # The engine's one-bit-per-cell pair lookup costs rows x links / 8 bytes, whatever nnz.
+    max_cells = getattr(sampling, "_MAX_BITMAP_CELLS", 0)
+    cells = emb.row_vectors_.vectors.shape[0] * n_kept
+    bitmap = cells / 8 / MIB if cells <= max_cells else 0.0
     fit_extra = fit_peak - rss_before if fit_peak is not None else None
 
     def ratio(value, base):
@@ -150,6 +156,8 @@ def main():
     print(f"  CSR input (data + indices + indptr) {csr:10,.1f} MiB")
     print(f"  fitted vectors (rows + links)       {vectors:10,.1f} MiB")
     print(f"  training state (+ optimizer slots)  {state:10,.1f} MiB")
+    print(f"  pair bitmap (rows x links / 8)      {bitmap:10,.1f} MiB   "
+          f"(used up to {max_cells:,} cells)")
     print(f"  RSS before fit (graph, TensorFlow)  {rss_before or 0:10,.1f} MiB")
     if fit_peak is not None:
         print(f"  fit peak RSS                        {fit_peak:10,.1f} MiB")
@@ -168,7 +176,7 @@ def main():
                   "embedding_size": args.embedding_size, "batch_size": args.batch_size,
                   "epochs": args.epochs, "optimizer": args.optimizer,
                   "min_count": args.min_count, "build_s": build_s, "fit_s": fit_s,
-                  "csr_mib": csr, "vectors_mib": vectors, "state_mib": state,
+                  "csr_mib": csr, "vectors_mib": vectors, "state_mib": state, "bitmap_mib": bitmap,
                   "rss_before_mib": rss_before, "fit_peak_rss_mib": fit_peak,
                   "process_peak_rss_mib": process_peak, "traced_peak_mib": traced_peak}
         print("saved to", _common.write_result("bench_memory", record))

@@ -1,7 +1,7 @@
 """
-==============================================
+==================================================
 Negative sampling batches for your own Keras model
-==============================================
+==================================================
 
 :class:`~sklearn_linkembed.LinkEmbedder` trains its own TensorFlow model. To
 try another architecture, take the batches instead:

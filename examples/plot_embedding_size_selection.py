@@ -6,7 +6,7 @@ Choosing the embedding size without labels
 Most uses of an embedding have no labels to tune it against. The task the
 model is trained on gives one anyway: hide some of a row's links, fold the
 row in from the rest, and check that the hidden links score higher than
-random ones. :func:`~sklearn_linkembed.evaluation.make_link_prediction_scorer`
+random ones. :func:`~sklearn_linkembed.make_link_prediction_scorer`
 turns that into a scorer for :class:`~sklearn.model_selection.GridSearchCV`.
 
 The graph here is synthetic, from
@@ -55,7 +55,7 @@ for size, mean, std in zip(sizes, search.cv_results_["mean_test_score"],
 # Held-out links, next to a baseline without embedding
 # ----------------------------------------------------
 # Ranking links by popularity alone already scores well against uniformly
-# drawn non-links; :func:`~sklearn_linkembed.evaluation.link_prediction_report`
+# drawn non-links; :func:`~sklearn_linkembed.link_prediction_report`
 # always shows the model next to that baseline. Here a tenth of every row's
 # links is held out, the best model is refitted on the rest and scored on
 # them.
@@ -70,7 +70,7 @@ print(link_prediction_report(best, X_train, X_test))
 # %%
 # Did the labels we did not use agree?
 # ------------------------------------
-# :func:`~sklearn_linkembed.evaluation.community_recovery_score` clusters the
+# :func:`~sklearn_linkembed.community_recovery_score` clusters the
 # row vectors with k-means and compares the clusters with the planted
 # communities (adjusted Rand index: 1 is perfect, 0 is chance). Each size is
 # refitted on the whole graph.

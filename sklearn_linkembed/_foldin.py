@@ -18,6 +18,7 @@ transform(X)[rows]`` bit for bit.
 """
 
 import numpy as np
+from scipy.special import expit
 
 __all__ = ["fold_in"]
 
@@ -80,10 +81,11 @@ def _fold_in_chunk(csr, V, loss, seed, k, moments, n_steps, lr):
         total = (1 + k) * pos_weight
         for _ in range(n_steps):
             uh = u[has]
-            ux = u[rows]
-            s = np.einsum("ij,ij->i", ux, Vp)
-            # d/du (cos - 1)^2 with |u| = |v| = 1 is 2 (cos - 1) (v - cos u)
-            g = np.add.reduceat((2 * weights * (s - 1))[:, None] * (Vp - s[:, None] * ux), starts)
+            s = np.einsum("ij,ij->i", u[rows], Vp)
+            # d/du (cos - 1)^2 with |u| = |v| = 1 is c (v - cos u), c = 2 (cos - 1)
+            c = 2 * weights * (s - 1)
+            g = (np.add.reduceat(c[:, None] * Vp, starts)
+                 - np.add.reduceat(c * s, starts)[:, None] * uh)
             Mu = np.einsum("ij,jk->ik", uh, M)
             a = Mu + mu
             b = np.einsum("ij,ij->i", uh, Mu) + np.einsum("ij,j->i", uh, mu)
@@ -124,7 +126,7 @@ def _fold_in_chunk(csr, V, loss, seed, k, moments, n_steps, lr):
     for _ in range(n_steps):
         s = np.einsum("ij,ij->i", u[ex_rows], Vx)
         # d/du softplus(-y u.v) = -y sigmoid(-y u.v) v
-        g = np.add.reduceat((-w * labels / (1 + np.exp(labels * s)))[:, None] * Vx, ex_starts)
+        g = np.add.reduceat((-w * labels * expit(-labels * s))[:, None] * Vx, ex_starts)
         u[has] -= lr * g / np.maximum(w_sum, 1e-12)
     return u
 

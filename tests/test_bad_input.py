@@ -243,6 +243,18 @@ def test_duplicate_links_in_a_row_count_once():
     np.testing.assert_array_equal(a.transform(with_duplicates), b.transform(FILMS))
 
 
+def test_sparse_duplicate_entries_are_summed_and_explicit_zeros_dropped():
+    rows, cols = np.array([0, 1, 2, 3, 0, 4]), np.array([0, 1, 0, 1, 0, 0])
+    coo = sp.coo_matrix((np.array([1.0, 1, 1, 1, 2, 0]), (rows, cols)), shape=(5, 2))
+    summed = sp.csr_matrix(np.array([[3.0, 0], [0, 1], [1, 0], [0, 1], [0, 0]]))
+    a = LinkEmbedder(**TINY, min_count=1).fit(coo)
+    b = LinkEmbedder(**TINY, min_count=1).fit(summed)
+    np.testing.assert_array_equal(a.link_counts_, [2, 2])
+    np.testing.assert_array_equal(a.link_vectors_.vectors, b.link_vectors_.vectors)
+    np.testing.assert_array_equal(a.transform(coo), b.transform(summed))
+    assert not a.transform(coo)[4].any()
+
+
 def test_a_single_link_graph_fits_when_a_row_lacks_it():
     emb = LinkEmbedder(**TINY, min_count=1).fit([["a"], ["a"], []])
     assert emb.links_ == ["a"]

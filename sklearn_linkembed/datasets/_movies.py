@@ -119,13 +119,13 @@ def load_wikipedia_movies(*, as_frame=False):
     Rotten Tomatoes score and IMDB rating. ``DESCR`` tells how every field
     was derived. The file ships with the package; nothing is downloaded.
 
-    =================================  =======
-    films                               36,116
-    distinct links                      41,315
-    (film, link) pairs                 285,907
-    films with a Rotten Tomatoes score   2,147
-    films with an IMDB rating            2,479
-    =================================  =======
+    ==================================  =======
+    films                                36,116
+    distinct links                       41,315
+    (film, link) pairs                  285,907
+    films with a Rotten Tomatoes score    2,147
+    films with an IMDB rating             2,479
+    ==================================  =======
 
     Parameters
     ----------
