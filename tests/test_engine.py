@@ -1,0 +1,69 @@
+"""Tests of the TensorFlow engine: row-sparse updates, determinism, the loss."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from sklearn_linkembed._engine import Trainer
+from sklearn_linkembed.sampling import NegativeSampler
+
+
+@pytest.fixture(scope="module")
+def sampler():
+    X = sp.random(2000, 1500, density=0.005, format="csr", random_state=0, dtype=np.float32)
+    X.data[:] = 1
+    return NegativeSampler(X, batch_size=8, negative_ratio=2, min_count=1)
+
+
+@pytest.mark.parametrize("optimizer", ["nadam", "adam", "adagrad", "sgd"])
+def test_a_step_updates_only_the_rows_it_touches(sampler, optimizer):
+    trainer = Trainer(sampler, embedding_size=6, loss="cosine_mse", optimizer=optimizer,
+                      learning_rate=0.1, seed=0)
+    before = trainer.row_vectors(), trainer.link_vectors()
+    batch = np.arange(8, dtype=np.int32)[None, :]
+    trainer.train(batch, 0)
+    after = trainer.row_vectors(), trainer.link_vectors()
+    for old, new in zip(before, after):
+        changed = np.flatnonzero((old != new).any(axis=1))
+        assert 1 <= len(changed) <= 8 * 3  # 8 true pairs and 16 non-pairs
+    # the true pairs' rows and links are among the changed ones
+    rows_changed = set(np.flatnonzero((before[0] != after[0]).any(axis=1)))
+    assert set(sampler.pair_rows[:8].tolist()) <= rows_changed
+    for slot in trainer.optimizer.slots.values():
+        for variable in slot:
+            assert np.count_nonzero(np.abs(variable.numpy()).sum(axis=1)) <= 8 * 3
+
+
+def test_padding_of_the_last_batch_changes_nothing(sampler):
+    trainer = Trainer(sampler, embedding_size=6, loss="cosine_mse", optimizer="sgd",
+                      learning_rate=0.1, seed=0)
+    before = trainer.row_vectors()
+    loss, weight = trainer.train(np.full((1, 8), -1, dtype=np.int32), 0)
+    assert loss == weight == 0.0
+    np.testing.assert_array_equal(trainer.row_vectors(), before)
+
+
+def test_same_seed_and_schedule_give_the_same_bits(sampler):
+    tables = []
+    for _ in range(2):
+        trainer = Trainer(sampler, embedding_size=6, loss="logistic", optimizer="nadam",
+                          learning_rate=0.05, seed=3)
+        batches = trainer.epoch_batches(np.random.RandomState(0))
+        trainer.train(batches, 0)
+        tables.append(trainer.link_vectors())
+    np.testing.assert_array_equal(*tables)
+
+
+def test_losses_at_the_start_are_the_notebooks():
+    # Near-zero initial vectors: cosine ~ 0, so (0 - 1)^2 = (0 + 1)^2 = 1; logistic log 2.
+    import tensorflow as tf
+
+    from sklearn_linkembed._engine import pair_loss
+
+    u = tf.constant([[1.0, 0.0], [1.0, 0.0]])
+    v = tf.constant([[0.0, 1.0], [0.0, 1.0]])
+    labels = tf.constant([1.0, -1.0])
+    np.testing.assert_allclose(pair_loss(u, v, labels, "cosine_mse").numpy(), [1, 1])
+    np.testing.assert_allclose(pair_loss(u, v, labels, "logistic").numpy(), [np.log(2)] * 2,
+                               rtol=1e-6)
+    np.testing.assert_allclose(pair_loss(u, u, labels, "cosine_mse").numpy(), [0, 4])
