@@ -50,7 +50,6 @@ suppress_warnings = []
 # -- autodoc / autosummary / numpydoc ----------------------------------------
 autosummary_generate = True
 autosummary_imported_members = False
-autodoc_default_options = {"members": False, "inherited-members": False}
 autodoc_typehints = "none"
 # Members are listed by the autosummary templates (docs/_templates/autosummary).
 numpydoc_show_class_members = False
@@ -141,6 +140,27 @@ def _quote_bare_attribute_names(app, what, name, obj, options, lines):
                 for line in lines]
 
 
+# Module docstrings name their functions relative to their module
+# (``link_prediction_report`` in sklearn_linkembed.evaluation), while the API
+# reference documents every public name where users import it from, the
+# package itself. Resolve such references to the package-level entry.
+def _resolve_to_package_level(app, env, node, contnode):
+    if node.get("refdomain") != "py":
+        return None
+    target = node["reftarget"].lstrip("~.")
+    parts = target.split(".")
+    candidates = [f"sklearn_linkembed.{target}"]
+    if parts[0] == "sklearn_linkembed" and len(parts) > 2:
+        candidates.append("sklearn_linkembed." + ".".join(parts[2:]))
+    domain = env.get_domain("py")
+    for candidate in candidates:
+        if candidate in domain.objects:
+            return domain.resolve_xref(env, node["refdoc"], app.builder, node["reftype"],
+                                       candidate, node, contnode)
+    return None
+
+
 def setup(app):
     app.connect("source-read", _drop_missing_toctree_entries)
+    app.connect("missing-reference", _resolve_to_package_level)
     app.connect("autodoc-process-docstring", _quote_bare_attribute_names)

@@ -379,6 +379,7 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         arrays, meta = load_archive(path, expected_kind="LinkEmbedder")
         try:
             est = cls(**meta["params"])
+            est._validate_params()
             est.row_vectors_ = KeyedVectors._from_arrays(arrays, meta, "row_")
             est.link_vectors_ = KeyedVectors._from_arrays(arrays, meta, "link_")
             est.links_ = list(est.link_vectors_.index_to_key)
@@ -392,9 +393,9 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
                 est.n_features_in_ = meta["n_features_in"]
                 if "feature_names_in" in arrays:
                     est.feature_names_in_ = arrays["feature_names_in"].astype(object)
-        except (KeyError, TypeError) as exc:
+        except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"{path} is not a valid LinkEmbedder archive: missing or bad "
-                             f"entry {exc}.") from None
+                             f"entry: {exc}") from None
         return est
 
     @property

@@ -35,10 +35,10 @@ _DENSE = 0.5
 _MAX_CELLS_ENUMERATED = 2**26
 # Size of the word2vec-style table that makes degree-weighted link draws O(1).
 _TABLE_SIZE = 2**22
-# A bit per (row, link) cell answers "is this a true pair?" in one lookup, twice
-# as fast in training as a binary search; beyond 2**31 cells (256 MiB) it costs
-# too much memory and the search is used.
-_MAX_BITMAP_CELLS = 2**31
+# A bit per (row, link) cell answers "is this a true pair?" in one lookup instead
+# of a binary search over the sorted pair keys; it is used only while it is no
+# larger than 4x those keys (density >= 1/256), so memory stays O(pairs).
+_MAX_BITMAP_BITS_PER_PAIR = 256
 
 
 class _GraphHolder(BaseEstimator):
@@ -166,13 +166,13 @@ class NegativeSampler:
         return self._pair_keys[pos] == keys
 
     def pair_bitmap(self):
-        """The graph as one bit per (row, link) cell, in int32 words; ``None`` if too large.
+        """The graph as one bit per (row, link) cell, in int32 words; ``None`` if too sparse.
 
         Bit ``key % 32`` of word ``key // 32`` is set for the true pair with
         ``key = row * n_links + link``.
         """
         cells = self.n_rows * self.n_links
-        if cells > _MAX_BITMAP_CELLS:
+        if cells > _MAX_BITMAP_BITS_PER_PAIR * self.n_pairs:
             return None
         words = np.zeros(-(-cells // 32), dtype=np.uint32)
         index = self._pair_keys >> 5
