@@ -395,7 +395,7 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
                     est.feature_names_in_ = arrays["feature_names_in"].astype(object)
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"{path} is not a valid LinkEmbedder archive: missing or bad "
-                             f"entry: {exc}") from None
+                             f"entry {exc}") from None
         return est
 
     @property
