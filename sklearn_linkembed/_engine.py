@@ -163,17 +163,21 @@ class Trainer:
         )
 
     # -- in-graph sampling ---------------------------------------------------
-    def _negatives(self, n, seed):
-        """``n`` random (row, link) non-pairs and a 0/1 mask of those that are not true pairs."""
+    def _negatives(self, n, seed, rows=None):
+        """``n`` random (row, link) non-pairs and a 0/1 mask of those that are not true pairs.
+
+        With ``rows`` given, only the links are drawn (word2vec's corruption).
+        """
         n_links = self.sampler.n_links
         seed_rows, seed_links = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
-        if self._complement is not None:
+        if self._complement is not None and rows is None:
             pick = tf.random.stateless_uniform([n], seed_rows, 0, tf.size(self._complement,
                                                                           tf.int64), tf.int64)
             keys = tf.gather(self._complement, pick)
             return (tf.cast(keys // n_links, tf.int32), tf.cast(keys % n_links, tf.int32),
                     tf.ones([n]))
-        rows = tf.random.stateless_uniform([n], seed_rows, 0, self.sampler.n_rows, tf.int32)
+        if rows is None:
+            rows = tf.random.stateless_uniform([n], seed_rows, 0, self.sampler.n_rows, tf.int32)
         if self._link_draws is None:
             links = tf.random.stateless_uniform([n], seed_links, 0, n_links, tf.int32)
         else:
@@ -198,9 +202,19 @@ class Trainer:
         valid = tf.cast(pos >= 0, tf.float32)  # the epoch's last batch is padded with -1
         pos = tf.maximum(pos, 0)
         k = self.negative_ratio
-        neg_rows, neg_links, neg_ok = self._negatives(self.local_batch * k, seed)
-        rows = tf.concat([tf.gather(self._pair_rows, pos), neg_rows], 0)
-        links = tf.concat([tf.gather(self._pair_links, pos), neg_links], 0)
+        pos_rows = tf.gather(self._pair_rows, pos)
+        pos_links = tf.gather(self._pair_links, pos)
+        link_mode = self.sampler.negative_sampling == "link"
+        if link_mode:
+            # word2vec: a non-pair keeps its true pair's row, so rows are gathered,
+            # merged and updated once per true pair, not once per example
+            neg_rows, neg_links, neg_ok = self._negatives(self.local_batch * k, seed,
+                                                          rows=tf.repeat(pos_rows, k))
+            rows = pos_rows
+        else:
+            neg_rows, neg_links, neg_ok = self._negatives(self.local_batch * k, seed)
+            rows = tf.concat([pos_rows, neg_rows], 0)
+        links = tf.concat([pos_links, neg_links], 0)
         labels = tf.concat([tf.ones([self.local_batch]), -tf.ones([self.local_batch * k])], 0)
         weights = tf.concat([tf.gather(self._pair_weights, pos) * valid,
                              neg_ok * tf.repeat(valid, k)], 0)
@@ -208,7 +222,8 @@ class Trainer:
         v = tf.gather(self.link_table, links)
         with tf.GradientTape() as tape:
             tape.watch([u, v])
-            losses = pair_loss(u, v, labels, self.loss) * weights
+            u_all = tf.concat([u, tf.repeat(u, k, axis=0)], 0) if link_mode else u
+            losses = pair_loss(u_all, v, labels, self.loss) * weights
             # Mean over the global batch, as Keras' MSE over the notebook's batch.
             objective = tf.reduce_sum(losses) / float(self.global_batch * (1 + k))
         grad_u, grad_v = tape.gradient(objective, [u, v])

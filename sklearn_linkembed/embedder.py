@@ -64,6 +64,10 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
     negative_power : float, default=0.0
         Links of non-pairs are drawn in proportion to ``degree ** negative_power``:
         0 is uniform (the notebook), 0.75 is word2vec's choice.
+    negative_sampling : {"pair", "link"}, default="pair"
+        ``"pair"``: a non-pair is a random row with a random link (the
+        notebook). ``"link"``: it keeps its true pair's row and draws only the
+        link (word2vec), which halves the rows a step updates.
     min_count : int, default=3
         Links in fewer rows than this get no vector and are ignored.
     normalize : bool, default=True
@@ -137,6 +141,7 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         "optimizer": [StrOptions({"nadam", "adam", "adagrad", "sgd"})],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "negative_power": [Interval(Real, 0, None, closed="left")],
+        "negative_sampling": [StrOptions({"pair", "link"})],
         "min_count": [Interval(Integral, 1, None, closed="left")],
         "normalize": ["boolean"],
         "fold_in_steps": [Interval(Integral, 0, None, closed="left")],
@@ -146,7 +151,8 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
 
     def __init__(self, embedding_size=50, *, negative_ratio=10, batch_size=512, epochs=15,
                  loss="cosine_mse", optimizer="nadam", learning_rate=0.001, negative_power=0.0,
-                 min_count=3, normalize=True, fold_in_steps=10, random_state=None, verbose=0):
+                 negative_sampling="pair", min_count=3, normalize=True, fold_in_steps=10,
+                 random_state=None, verbose=0):
         self.embedding_size = embedding_size
         self.negative_ratio = negative_ratio
         self.batch_size = batch_size
@@ -155,6 +161,7 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         self.optimizer = optimizer
         self.learning_rate = learning_rate
         self.negative_power = negative_power
+        self.negative_sampling = negative_sampling
         self.min_count = min_count
         self.normalize = normalize
         self.fold_in_steps = fold_in_steps
@@ -197,6 +204,7 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         sampler = NegativeSampler(graph, batch_size=self.batch_size,
                                   negative_ratio=self.negative_ratio,
                                   negative_power=self.negative_power,
+                                  negative_sampling=self.negative_sampling,
                                   min_count=self.min_count)  # named in its errors
         from ._engine import Trainer  # TensorFlow is imported only to train
 

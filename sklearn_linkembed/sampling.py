@@ -23,7 +23,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, validate_params
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 from ._graph import Graph, graph_from_input
 
@@ -70,6 +70,11 @@ class NegativeSampler:
         Links in fewer rows than this are dropped, as in the notebook.
     negative_label : float, default=-1.0
         Label of non-pairs (true pairs are labelled 1). Use 0 for a sigmoid model.
+    negative_sampling : {"pair", "link"}, default="pair"
+        ``"pair"``: a non-pair is a random row with a random link (the notebook).
+        ``"link"``: it keeps its true pair's row and draws only the link
+        (word2vec's corruption), so every row sees ``negative_ratio`` non-pairs
+        per link it has.
     random_state : int, RandomState instance or None, default=None
         Seeds the order of true pairs and the draw of non-pairs. With an int,
         every pass over :meth:`batches` or the dataset repeats the same batches.
@@ -95,18 +100,20 @@ class NegativeSampler:
             "negative_power": [Interval(Real, 0, None, closed="left")],
             "min_count": [Interval(Integral, 1, None, closed="left")],
             "negative_label": [Real],
+            "negative_sampling": [StrOptions({"pair", "link"})],
             "random_state": ["random_state"],
         },
         prefer_skip_nested_validation=True,
     )
     def __init__(self, X, *, batch_size=512, negative_ratio=10, negative_power=0.0,
-                 min_count=3, negative_label=-1.0, random_state=None):
+                 min_count=3, negative_label=-1.0, negative_sampling="pair", random_state=None):
         graph = X if isinstance(X, Graph) else graph_from_input(
             _GraphHolder(), X, min_count=min_count, reset=True)
         self.batch_size = batch_size
         self.negative_ratio = negative_ratio
         self.negative_power = negative_power
         self.negative_label = negative_label
+        self.negative_sampling = negative_sampling
         self.random_state = random_state
         self.link_keys = graph.link_keys
         self.row_keys = graph.row_keys
@@ -137,6 +144,15 @@ class NegativeSampler:
                 "so no negative (row, link) non-pair exists. Negative sampling needs a sparser "
                 "graph (or negative_ratio=0)."
             )
+        if self.negative_ratio and self.negative_sampling == "link":
+            full = np.flatnonzero(np.bincount(self.pair_rows, minlength=self.n_rows)
+                                  == self.n_links)
+            if len(full):
+                raise ValueError(
+                    f"Row {full[0]} links to all {self.n_links} links, so no negative link "
+                    "exists for it under negative_sampling='link'. Use "
+                    "negative_sampling='pair' or drop links present in every row."
+                )
         self.complement = None
         if self.n_pairs / cells > _DENSE:
             if cells > _MAX_CELLS_ENUMERATED:
@@ -181,9 +197,24 @@ class NegativeSampler:
         words[index[starts]] = np.bitwise_or.reduceat(bits, starts)
         return words.view(np.int32)
 
-    def draw_negatives(self, n, random_state=None):
-        """Draw ``n`` random non-pairs ``(rows, links)``; none is a true pair."""
+    def draw_negatives(self, n, random_state=None, rows=None):
+        """Draw ``n`` random non-pairs ``(rows, links)``; none is a true pair.
+
+        With ``rows`` (length ``n``) given, only the links are drawn.
+        """
         rng = check_random_state(random_state)
+        if rows is not None:
+            rows = np.asarray(rows, dtype=np.int32)
+            links = self._draw_links(rng, len(rows))
+            bad = np.flatnonzero(self.is_pair(rows, links))
+            for _ in range(10_000):  # a row misses >= 1 link, so this ends
+                if not len(bad):
+                    return rows, links
+                links[bad] = self._draw_links(rng, len(bad))
+                bad = bad[self.is_pair(rows[bad], links[bad])]
+            links[bad] = [np.setdiff1d(np.arange(self.n_links), self._links_of(r))[0]
+                          for r in rows[bad]]
+            return rows, links
         if self.complement is not None:
             rows, links = np.divmod(self.complement[rng.randint(len(self.complement), size=n)],
                                     self.n_links)
@@ -199,6 +230,10 @@ class NegativeSampler:
             links[bad] = self._draw_links(rng, len(bad))
             bad = bad[self.is_pair(rows[bad], links[bad])]
         raise RuntimeError("Could not draw non-pairs; the graph is too dense.")  # pragma: no cover
+
+    def _links_of(self, row):
+        lo, hi = np.searchsorted(self.pair_rows, [row, row + 1])
+        return self.pair_links[lo:hi]
 
     def _draw_links(self, rng, n):
         if self.link_table is None:
@@ -218,7 +253,10 @@ class NegativeSampler:
             order = rng.permutation(self.n_pairs)
             for start in range(0, self.n_pairs, self.batch_size):
                 pos = order[start:start + self.batch_size]
-                neg_rows, neg_links = self.draw_negatives(len(pos) * self.negative_ratio, rng)
+                rows = (np.repeat(self.pair_rows[pos], self.negative_ratio)
+                        if self.negative_sampling == "link" else None)
+                neg_rows, neg_links = self.draw_negatives(len(pos) * self.negative_ratio, rng,
+                                                          rows=rows)
                 labels = np.full(len(pos) * (1 + self.negative_ratio), self.negative_label,
                                  dtype=np.float32)
                 labels[:len(pos)] = 1.0

@@ -15,8 +15,11 @@ def sampler():
     return NegativeSampler(X, batch_size=8, negative_ratio=2, min_count=1)
 
 
+@pytest.mark.parametrize("negative_sampling", ["pair", "link"])
 @pytest.mark.parametrize("optimizer", ["nadam", "adam", "adagrad", "sgd"])
-def test_a_step_updates_only_the_rows_it_touches(sampler, optimizer):
+def test_a_step_updates_only_the_rows_it_touches(sampler, optimizer, negative_sampling,
+                                                 monkeypatch):
+    monkeypatch.setattr(sampler, "negative_sampling", negative_sampling)
     trainer = Trainer(sampler, embedding_size=6, loss="cosine_mse", optimizer=optimizer,
                       learning_rate=0.1, seed=0)
     before = trainer.row_vectors(), trainer.link_vectors()
@@ -26,6 +29,8 @@ def test_a_step_updates_only_the_rows_it_touches(sampler, optimizer):
     for old, new in zip(before, after):
         changed = np.flatnonzero((old != new).any(axis=1))
         assert 1 <= len(changed) <= 8 * 3  # 8 true pairs and 16 non-pairs
+    if negative_sampling == "link":  # non-pairs keep their true pair's row
+        assert len(np.flatnonzero((before[0] != after[0]).any(axis=1))) <= 8
     # the true pairs' rows and links are among the changed ones
     rows_changed = set(np.flatnonzero((before[0] != after[0]).any(axis=1)))
     assert set(sampler.pair_rows[:8].tolist()) <= rows_changed

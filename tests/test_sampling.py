@@ -143,3 +143,22 @@ def test_engine_masks_exactly_the_negatives_that_are_true_pairs():
         expected = ~sampler.is_pair(rows.numpy(), links.numpy())
         np.testing.assert_array_equal(ok.numpy().astype(bool), expected)
         assert 0.2 < 1 - expected.mean() < 0.4  # about the density: some were caught
+
+
+def test_link_corruption_keeps_the_row_and_never_emits_a_true_pair():
+    X = _random_graph(80, 60, 0.3, seed=2)
+    sampler = NegativeSampler(X, batch_size=16, negative_ratio=4, min_count=1,
+                              negative_sampling="link", random_state=0)
+    truth = _true_pairs(X)
+    for rows, links, labels in sampler.batches(epochs=1):
+        n = int((labels == 1).sum())
+        np.testing.assert_array_equal(rows[n:], np.repeat(rows[:n], 4))
+        assert not truth & set(zip(rows[n:].tolist(), links[n:].tolist()))
+
+
+def test_link_corruption_refuses_a_row_that_links_to_everything():
+    X = np.zeros((10, 4))
+    X[:, 0] = 1
+    X[3] = 1
+    with pytest.raises(ValueError, match="Row 3 links to all 4 links"):
+        NegativeSampler(X, min_count=1, negative_sampling="link")
