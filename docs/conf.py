@@ -18,7 +18,7 @@ sys.path.insert(0, str(ROOT))
 # Quieter TensorFlow while examples run (C++ logging goes straight to the terminal).
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import sklearn_linkembed  # noqa: E402
+import sklearn_linkembed
 
 # -- Project -----------------------------------------------------------------
 project = "sklearn_linkembed"
@@ -125,7 +125,7 @@ def _drop_missing_toctree_entries(app, docname, source):
     for page in missing:
         lines = text.split("\n")
         text = "\n".join(line for line in lines if line.strip() != page)
-        text = re.sub(r":doc:`/?(?:\.\./)?%s`" % re.escape(page), "the table of bad inputs", text)
+        text = re.sub(rf":doc:`/?(?:\.\./)?{re.escape(page)}`", "the table of bad inputs", text)
     source[0] = text
 
 

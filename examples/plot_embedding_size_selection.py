@@ -20,8 +20,6 @@ is also one that recovers the communities.
 # ------------------------------------
 # 1,000 rows, 2,000 links and 20,000 (row, link) pairs; 90% of each row's
 # links come from its own community, and a few links are very popular.
-import numpy as np
-
 from sklearn_linkembed import LinkEmbedder, make_bipartite_graph
 
 X, row_communities, link_communities = make_bipartite_graph(random_state=0)

@@ -100,7 +100,7 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         Number of epochs run.
     n_features_in_ : int
         Number of columns of a matrix ``X`` (not set for link lists).
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names of a DataFrame ``X``.
 
     See Also

@@ -26,11 +26,12 @@ rows, links, labels = next(sampler.batches())
 n_rows, n_links = sampler.n_rows, sampler.n_links
 row_y = np.linspace(1, 0, n_rows)
 link_y = np.linspace(1, 0, n_links)
-for r, l in zip(sampler.pair_rows, sampler.pair_links):
-    ax_graph.plot([0, 1], [row_y[r], link_y[l]], color="0.75", lw=1, zorder=1)
-for r, l, y in zip(rows, links, labels):
-    style = dict(color="tab:blue", lw=2) if y > 0 else dict(color="tab:red", lw=1.5, ls="--")
-    ax_graph.plot([0, 1], [row_y[r], link_y[l]], zorder=2, **style)
+for row, link in zip(sampler.pair_rows, sampler.pair_links):
+    ax_graph.plot([0, 1], [row_y[row], link_y[link]], color="0.75", lw=1, zorder=1)
+for row, link, label in zip(rows, links, labels):
+    style = ({"color": "tab:blue", "lw": 2} if label > 0
+             else {"color": "tab:red", "lw": 1.5, "ls": "--"})
+    ax_graph.plot([0, 1], [row_y[row], link_y[link]], zorder=2, **style)
 ax_graph.scatter(np.zeros(n_rows), row_y, s=60, color="k", zorder=3)
 ax_graph.scatter(np.ones(n_links), link_y, s=60, color="k", zorder=3)
 for y, name in zip(row_y, titles):
