@@ -38,6 +38,7 @@ planted row communities. Figures are appended to
 ``benchmarks/results/bench_baselines.jsonl``.
 """
 
+import json
 import sys
 from pathlib import Path
 
@@ -53,10 +54,10 @@ EMBEDDING_SIZE = 50
 
 # -- the methods: each returns (row_vectors, link_vectors by column, seconds) ---
 
-def fit_linkembedder(X, epochs, seed):
+def fit_linkembedder(X, params, seed):
     from sklearn_linkembed import LinkEmbedder
 
-    emb = LinkEmbedder(EMBEDDING_SIZE, epochs=epochs, random_state=seed)
+    emb = LinkEmbedder(random_state=seed, **params)
     with _common.Timer() as timer:
         emb.fit(X)
     links = np.zeros((X.shape[1], EMBEDDING_SIZE), dtype=np.float32)
@@ -106,7 +107,8 @@ def _documents(data):
 
 def _fit(method, data, args):
     if method == "linkembedder":
-        return _common.isolated(fit_linkembedder, data.X, args.epochs, args.seed,
+        return _common.isolated(fit_linkembedder, data.X, json.loads(args.linkembedder),
+                                args.seed,
                                 isolate=not args.in_process)
     if method.startswith("doc2vec"):
         return _common.isolated(fit_doc2vec, _documents(data), data.n_links, args.epochs,
@@ -157,7 +159,9 @@ def main():
     parser.add_argument("--dbow-words", action="store_true",
                         help="also run doc2vec-dbow-words (PV-DBOW with dbow_words=1)")
     parser.add_argument("--epochs", type=int, default=15,
-                        help="epochs of LinkEmbedder, Doc2Vec and the reference")
+                        help="epochs of Doc2Vec and the reference")
+    parser.add_argument("--linkembedder", default="{}",
+                        help="LinkEmbedder parameters as JSON (default: its defaults)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--in-process", action="store_true",
                         help="fit every method in this process (peak memory is then cumulative)")
@@ -180,8 +184,9 @@ def main():
         (rows, links, seconds), peak = _fit(method, data, args)
         paths = _common.save_vectors(method, data.tag, rows, links, args.results_dir)
         results.append({"method": method, "seconds": seconds, "peak_rss_mib": peak,
-                        "epochs": args.epochs if method in ("linkembedder", "reference")
+                        "epochs": args.epochs if method == "reference"
                         or method.startswith("doc2vec") else None,
+                        "params": args.linkembedder if method == "linkembedder" else None,
                         "vectors": [str(p) for p in paths], "trained_here": True})
         print(f"{method}: {seconds:.2f} s, peak {peak:,.0f} MiB", flush=True)
     for method in METHODS:  # vectors an earlier run saved for this very graph and split

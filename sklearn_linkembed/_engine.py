@@ -156,6 +156,7 @@ class Trainer:
                             else tf.constant(sampler.complement))
         self._link_draws = (None if sampler.link_table is None
                             else tf.constant(sampler.link_table))
+        self._loss_and_gradients = tf.function(self._loss_and_gradients, jit_compile=True)
         self._train_steps = tf.function(
             self._train_steps,
             input_signature=[tf.TensorSpec([None, self.global_batch], tf.int32),
@@ -220,16 +221,27 @@ class Trainer:
                              neg_ok * tf.repeat(valid, k)], 0)
         u = tf.gather(self.row_table, rows)
         v = tf.gather(self.link_table, links)
+        losses, grad_u, grad_v = self._loss_and_gradients(u, v, labels, weights)
+        self._apply(ctx, self.row_table, rows, grad_u)
+        self._apply(ctx, self.link_table, links, grad_v)
+        return tf.reduce_sum(losses), tf.reduce_sum(weights)
+
+    def _loss_and_gradients(self, u, v, labels, weights):
+        """Weighted per-example losses and the gradients of their mean w.r.t. ``u`` and ``v``.
+
+        Compiled with XLA (see ``__init__``): the loss and its gradient are a
+        chain of element-wise operations that XLA fuses into a few loops.
+        """
+        k = self.negative_ratio
         with tf.GradientTape() as tape:
             tape.watch([u, v])
+            link_mode = self.sampler.negative_sampling == "link"
             u_all = tf.concat([u, tf.repeat(u, k, axis=0)], 0) if link_mode else u
             losses = pair_loss(u_all, v, labels, self.loss) * weights
             # Mean over the global batch, as Keras' MSE over the notebook's batch.
             objective = tf.reduce_sum(losses) / float(self.global_batch * (1 + k))
         grad_u, grad_v = tape.gradient(objective, [u, v])
-        self._apply(ctx, self.row_table, rows, grad_u)
-        self._apply(ctx, self.link_table, links, grad_v)
-        return tf.reduce_sum(losses), tf.reduce_sum(weights)
+        return losses, grad_u, grad_v
 
     def _apply(self, ctx, table, index, grad):
         if ctx.num_replicas_in_sync > 1:

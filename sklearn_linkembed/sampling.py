@@ -36,9 +36,11 @@ _MAX_CELLS_ENUMERATED = 2**26
 # Size of the word2vec-style table that makes degree-weighted link draws O(1).
 _TABLE_SIZE = 2**22
 # A bit per (row, link) cell answers "is this a true pair?" in one lookup instead
-# of a binary search over the sorted pair keys; it is used only while it is no
-# larger than 4x those keys (density >= 1/256), so memory stays O(pairs).
+# of a binary search over the sorted pair keys; it is used while it is small
+# (<= 128 MiB) or no larger than 4x those keys (density >= 1/256), so memory
+# stays O(pairs).
 _MAX_BITMAP_BITS_PER_PAIR = 256
+_SMALL_BITMAP_BITS = 2**30
 
 
 class _GraphHolder(BaseEstimator):
@@ -188,7 +190,7 @@ class NegativeSampler:
         ``key = row * n_links + link``.
         """
         cells = self.n_rows * self.n_links
-        if cells > _MAX_BITMAP_BITS_PER_PAIR * self.n_pairs:
+        if cells > max(_MAX_BITMAP_BITS_PER_PAIR * self.n_pairs, _SMALL_BITMAP_BITS):
             return None
         words = np.zeros(-(-cells // 32), dtype=np.uint32)
         index = self._pair_keys >> 5
