@@ -443,6 +443,11 @@ def make_link_prediction_scorer(metric="roc_auc", *, holdout=0.5, n_candidates=1
     scorer : callable
         ``scorer(estimator, X, y=None) -> float``.
 
+    See Also
+    --------
+    link_prediction_scores : Held-out links of the training rows, next to a baseline.
+    sklearn.model_selection.GridSearchCV : Where the scorer is used.
+
     Notes
     -----
     ``estimator`` must be a fitted :class:`~sklearn_linkembed.LinkEmbedder` itself, not a
@@ -502,6 +507,11 @@ def community_recovery_score(vectors, communities, *, n_clusters=None, random_st
     -------
     score : float
         The adjusted Rand index, at most 1.
+
+    See Also
+    --------
+    make_bipartite_graph : Graphs with planted communities to recover.
+    sklearn.metrics.adjusted_rand_score : The index computed.
 
     Examples
     --------

@@ -268,12 +268,26 @@ class KeyedVectors:
         Returns
         -------
         index : int
+            The row of ``key``, or ``default`` when ``key`` is unknown.
 
         Raises
         ------
         KeyError
             If ``key`` is unknown and ``default`` is None. The message names the key and
             the closest known keys.
+
+        See Also
+        --------
+        KeyedVectors.get_vector : The vector of a key.
+
+        Examples
+        --------
+        >>> from sklearn_linkembed.keyedvectors import KeyedVectors
+        >>> kv = KeyedVectors([[1, 0], [0, 1]], ["Alien", "Up"])
+        >>> kv.get_index("Up")
+        1
+        >>> kv.get_index("Amélie", default=-1)
+        -1
         """
         try:
             return self._key_to_index[key]
@@ -295,6 +309,20 @@ class KeyedVectors:
         Returns
         -------
         vector : ndarray of shape (vector_size,)
+            A writable ``float32`` copy.
+
+        See Also
+        --------
+        KeyedVectors.get_normed_vectors : All unit-length vectors at once.
+
+        Examples
+        --------
+        >>> from sklearn_linkembed.keyedvectors import KeyedVectors
+        >>> kv = KeyedVectors([[3, 4], [0, 1]], ["a", "b"])
+        >>> kv.get_vector("a")
+        array([3., 4.], dtype=float32)
+        >>> kv.get_vector("a", norm=True)
+        array([0.6, 0.8], dtype=float32)
         """
         table = self.get_normed_vectors() if norm else self._vectors
         return table[self.get_index(key)].copy()
@@ -308,6 +336,18 @@ class KeyedVectors:
         -------
         normed : ndarray of shape (n_keys, vector_size)
             A read-only ``float32`` array.
+
+        See Also
+        --------
+        KeyedVectors.get_vector : One vector, raw or unit-length.
+
+        Examples
+        --------
+        >>> from sklearn_linkembed.keyedvectors import KeyedVectors
+        >>> kv = KeyedVectors([[3, 4], [0, 0]], ["a", "b"])
+        >>> kv.get_normed_vectors()
+        array([[0.6, 0.8],
+               [0. , 0. ]], dtype=float32)
         """
         if self._normed is None:
             normed = self._unit_rows(self._vectors)
@@ -326,6 +366,18 @@ class KeyedVectors:
         Returns
         -------
         similarity : float
+            The cosine, in [-1, 1].
+
+        See Also
+        --------
+        KeyedVectors.most_similar : The keys most similar to a query.
+
+        Examples
+        --------
+        >>> from sklearn_linkembed.keyedvectors import KeyedVectors
+        >>> kv = KeyedVectors([[3, 4], [0, 1], [0, 0]], ["a", "b", "c"])
+        >>> round(kv.similarity("a", "b"), 3), kv.similarity("a", "c")
+        (0.8, 0.0)
         """
         normed = self.get_normed_vectors()
         return float(normed[self.get_index(key1)] @ normed[self.get_index(key2)])
@@ -366,6 +418,12 @@ default=None
         ValueError
             If the query is empty or a raw vector has the wrong size.
 
+        See Also
+        --------
+        KeyedVectors.similar_by_vector : The same query from a raw vector.
+        KeyedVectors.most_similar_batch : Many queries at once.
+        most_similar : Queries across the row and link tables of a fitted model.
+
         Examples
         --------
         >>> from sklearn_linkembed.keyedvectors import KeyedVectors
@@ -400,6 +458,18 @@ default=None
         -------
         neighbours : list of (key, float) or ndarray of shape (n_candidates,)
             As in :meth:`most_similar`.
+
+        See Also
+        --------
+        KeyedVectors.most_similar : The same query from keys, vectors or weighted terms.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_linkembed.keyedvectors import KeyedVectors
+        >>> kv = KeyedVectors([[1, 0], [1, 1], [0, 1]], ["w", "x", "y"])
+        >>> [(key, round(score, 3)) for key, score in kv.similar_by_vector(np.array([0.0, 2.0]))]
+        [('y', 1.0), ('x', 0.707), ('w', 0.0)]
         """
         return self.most_similar(positive=[np.asarray(vector)], topn=topn,
                                  restrict_to=restrict_to)
@@ -433,6 +503,10 @@ default=None
             instead: ``int64`` rows of :attr:`vectors` and ``float32`` cosines, best first,
             padded with index -1 and score ``-inf`` where a query has fewer neighbours (its
             own key left out).
+
+        See Also
+        --------
+        KeyedVectors.most_similar : One query, with negative and weighted terms.
 
         Examples
         --------
@@ -492,6 +566,23 @@ default=None
         Returns
         -------
         path : str
+            The path written.
+
+        See Also
+        --------
+        KeyedVectors.load : Read the archive back.
+        KeyedVectors.save_word2vec_format : Write files that gensim reads.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> from sklearn_linkembed.keyedvectors import KeyedVectors
+        >>> kv = KeyedVectors([[3, 4], [0, 1]], ["a", "b"])
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     path = kv.save(os.path.join(folder, "vectors.npz"))
+        ...     saved = os.path.basename(path)
+        >>> saved
+        'vectors.npz'
         """
         arrays, meta = self._to_arrays()
         path = save_archive(path, "KeyedVectors", arrays, meta)
@@ -510,6 +601,7 @@ default=None
         Returns
         -------
         kv : KeyedVectors
+            The vectors and keys saved, keys with their type.
 
         Raises
         ------
@@ -517,6 +609,20 @@ default=None
             If ``path`` does not exist.
         ValueError
             If the file is not a valid KeyedVectors archive, or has a newer format version.
+
+        See Also
+        --------
+        KeyedVectors.save : Write the archive.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> from sklearn_linkembed.keyedvectors import KeyedVectors
+        >>> kv = KeyedVectors([[3, 4], [0, 1]], [10, 20])
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     loaded = KeyedVectors.load(kv.save(os.path.join(folder, "vectors.npz")))
+        >>> loaded.index_to_key, loaded[20]
+        ([10, 20], array([0., 1.], dtype=float32))
         """
         arrays, meta = load_archive(path, "KeyedVectors")
         try:
@@ -568,12 +674,30 @@ default=None
         Returns
         -------
         path : str
+            The path written.
 
         Raises
         ------
         ValueError
             If two keys become equal once converted (e.g. ``"Rogue One"`` and
             ``"Rogue_One"``), or a key is empty: readers would lose a vector.
+
+        See Also
+        --------
+        KeyedVectors.save : The library's own format, which keeps keys exactly.
+        KeyedVectors.export_projector : Files for the TensorBoard Embedding Projector.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> from sklearn_linkembed.keyedvectors import KeyedVectors
+        >>> kv = KeyedVectors([[3, 4], [0, 0.5]], ["Rogue One", "Up"])
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     path = kv.save_word2vec_format(os.path.join(folder, "vectors.txt"))
+        ...     with open(path, encoding="utf-8") as f:
+        ...         lines = f.read().splitlines()
+        >>> lines
+        ['2 2', 'Rogue_One 3 4', 'Up 0 0.5']
         """
         path = os.fspath(path)
         names = [_WHITESPACE.sub("_", str(key)) for key in self._index_to_key]
@@ -636,6 +760,23 @@ default=None
         -------
         paths : tuple of str
             The paths of ``vectors.tsv`` and ``metadata.tsv``.
+
+        See Also
+        --------
+        KeyedVectors.save_word2vec_format : Files that gensim and word2vec read.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> from sklearn_linkembed.keyedvectors import KeyedVectors
+        >>> kv = KeyedVectors([[3, 4], [0, 0.5]], ["Alien", "Up"])
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     vectors_path, metadata_path = kv.export_projector(
+        ...         folder, metadata={"year": [1979, 2009]})
+        ...     with open(metadata_path, encoding="utf-8") as f:
+        ...         metadata = f.read().splitlines()
+        >>> metadata
+        ['key\\tyear', 'Alien\\t1979', 'Up\\t2009']
         """
         directory = os.fspath(directory)
         columns = self._projector_columns(metadata)
@@ -975,6 +1116,11 @@ def most_similar(model, positive=None, negative=None, topn=10, *, query="row", t
     -------
     neighbours : list of (key, float) or ndarray
         Keys of the ``target`` table with their cosine similarity, best first.
+
+    See Also
+    --------
+    KeyedVectors.most_similar : Neighbours within one table.
+    LinkEmbedder.most_similar : This function as a method of the fitted model.
 
     Notes
     -----

@@ -93,6 +93,21 @@ class NegativeSampler:
     See Also
     --------
     LinkEmbedder : Trains embeddings on these batches.
+
+    Examples
+    --------
+    >>> from sklearn_linkembed import NegativeSampler
+    >>> films = [["Harrison Ford", "George Lucas"], ["Harrison Ford", "Steven Spielberg"],
+    ...          ["Mark Hamill", "George Lucas"]]
+    >>> sampler = NegativeSampler(films, batch_size=2, negative_ratio=3, min_count=1,
+    ...                           random_state=0)
+    >>> sampler.n_rows, sampler.n_links, sampler.n_pairs, len(sampler)
+    (3, 4, 6, 3)
+    >>> sampler.link_keys
+    ['Harrison Ford', 'George Lucas', 'Steven Spielberg', 'Mark Hamill']
+    >>> rows, links, labels = next(sampler.batches())
+    >>> labels.tolist()
+    [1.0, 1.0, -1.0, -1.0, -1.0, -1.0, -1.0, -1.0]
     """
 
     @validate_params(
@@ -178,7 +193,33 @@ class NegativeSampler:
         return -(-self.n_pairs // self.batch_size)
 
     def is_pair(self, rows, links):
-        """Whether each (row, link) is a true pair of the graph."""
+        """Whether each (row, link) is a true pair of the graph.
+
+        Parameters
+        ----------
+        rows : array-like of int
+            Row ids, in ``range(n_rows)``.
+        links : array-like of int
+            Link ids, in ``range(n_links)`` (positions in :attr:`link_keys`), one per
+            row id.
+
+        Returns
+        -------
+        is_pair : ndarray of bool
+            True where ``(rows[i], links[i])`` is a true pair.
+
+        See Also
+        --------
+        NegativeSampler.draw_negatives : Random non-pairs, never true pairs.
+        NegativeSampler.pair_bitmap : The same answer as a bitmap of the graph.
+
+        Examples
+        --------
+        >>> from sklearn_linkembed import NegativeSampler
+        >>> sampler = NegativeSampler([["a", "b"], ["b"]], min_count=1)
+        >>> sampler.is_pair([0, 1, 1], [0, 0, 1]).tolist()
+        [True, False, True]
+        """
         keys = np.asarray(rows, dtype=np.int64) * self.n_links + np.asarray(links)
         pos = np.minimum(np.searchsorted(self._pair_keys, keys), self.n_pairs - 1)
         return self._pair_keys[pos] == keys
@@ -188,6 +229,23 @@ class NegativeSampler:
 
         Bit ``key % 32`` of word ``key // 32`` is set for the true pair with
         ``key = row * n_links + link``.
+
+        Returns
+        -------
+        bitmap : ndarray of shape (ceil(n_rows * n_links / 32),), dtype int32, or None
+            The bits, or ``None`` when the graph is too large and too sparse for a
+            bitmap to be small.
+
+        See Also
+        --------
+        NegativeSampler.is_pair : Look pairs up without a bitmap.
+
+        Examples
+        --------
+        >>> from sklearn_linkembed import NegativeSampler
+        >>> sampler = NegativeSampler([["a", "b"], ["b"]], min_count=1)
+        >>> sampler.pair_bitmap()  # keys 0, 1 and 3: 0b1011
+        array([11], dtype=int32)
         """
         cells = self.n_rows * self.n_links
         if cells > max(_MAX_BITMAP_BITS_PER_PAIR * self.n_pairs, _SMALL_BITMAP_BITS):
@@ -203,6 +261,36 @@ class NegativeSampler:
         """Draw ``n`` random non-pairs ``(rows, links)``; none is a true pair.
 
         With ``rows`` (length ``n``) given, only the links are drawn.
+
+        Parameters
+        ----------
+        n : int
+            Number of non-pairs.
+        random_state : int, RandomState instance or None, default=None
+            Seeds the draw.
+        rows : array-like of int of shape (n,), default=None
+            Row ids of the non-pairs (``negative_sampling="link"``); ``None`` draws
+            them uniformly too.
+
+        Returns
+        -------
+        rows : ndarray of shape (n,), dtype int32
+            Row ids.
+        links : ndarray of shape (n,), dtype int32
+            Link ids, drawn uniformly or in proportion to ``degree ** negative_power``.
+
+        See Also
+        --------
+        NegativeSampler.batches : True pairs with their non-pairs, batch by batch.
+
+        Examples
+        --------
+        >>> from sklearn_linkembed import NegativeSampler
+        >>> sampler = NegativeSampler([["a", "b"], ["b", "c"], ["a", "c"], ["d"]],
+        ...                           min_count=1)
+        >>> rows, links = sampler.draw_negatives(6, random_state=0)
+        >>> rows.shape, links.shape, bool(sampler.is_pair(rows, links).any())
+        ((6,), (6,), False)
         """
         rng = check_random_state(random_state)
         if rows is not None:
@@ -248,6 +336,33 @@ class NegativeSampler:
         Each batch is ``batch_size`` true pairs (labelled 1; the last batch of an
         epoch may be smaller) then ``negative_ratio`` non-pairs per true pair
         (labelled ``negative_label``). Pass ``epochs=None`` to repeat forever.
+
+        Parameters
+        ----------
+        epochs : int or None, default=1
+            Passes over all true pairs, each in a new random order.
+
+        Yields
+        ------
+        rows : ndarray of shape (n_examples,), dtype int32
+            Row ids, true pairs first.
+        links : ndarray of shape (n_examples,), dtype int32
+            Link ids.
+        labels : ndarray of shape (n_examples,), dtype float32
+            1 for a true pair, ``negative_label`` for a non-pair.
+
+        See Also
+        --------
+        NegativeSampler.as_tf_dataset : The same batches as a ``tf.data.Dataset``.
+
+        Examples
+        --------
+        >>> from sklearn_linkembed import NegativeSampler
+        >>> sampler = NegativeSampler([["a", "b"], ["b", "c"], ["a", "c"], ["d"]],
+        ...                           batch_size=2, negative_ratio=1, min_count=1,
+        ...                           random_state=0)
+        >>> [labels.tolist() for _, _, labels in sampler.batches(epochs=1)]
+        [[1.0, 1.0, -1.0, -1.0], [1.0, 1.0, -1.0, -1.0], [1.0, 1.0, -1.0, -1.0], [1.0, -1.0]]
         """
         rng = check_random_state(self.random_state)
         epoch = 0
@@ -271,6 +386,35 @@ class NegativeSampler:
 
         This is the seed notebook's generator output, ready for ``model.fit`` of a
         Keras model with two integer inputs (``steps_per_epoch=len(sampler)``).
+
+        Parameters
+        ----------
+        epochs : int or None, default=None
+            Passes over all true pairs; ``None`` repeats forever, as the notebook's
+            generator did.
+        row_name : str, default="movie"
+            Key of the row ids in the features (the name of the model's row input).
+        link_name : str, default="link"
+            Key of the link ids in the features.
+
+        Returns
+        -------
+        dataset : tf.data.Dataset
+            Elements ``({link_name: int32 ids, row_name: int32 ids}, float32 labels)``,
+            one per batch of :meth:`batches`, prefetched.
+
+        See Also
+        --------
+        NegativeSampler.batches : The same batches as numpy arrays.
+
+        Examples
+        --------
+        >>> from sklearn_linkembed import NegativeSampler
+        >>> sampler = NegativeSampler([["a", "b"], ["b", "c"], ["a", "c"], ["d"]],
+        ...                           batch_size=2, negative_ratio=3, min_count=1)
+        >>> features, labels = next(iter(sampler.as_tf_dataset(epochs=1)))
+        >>> sorted(features), features["movie"].dtype.name, tuple(labels.shape)
+        (['link', 'movie'], 'int32', (8,))
         """
         import tensorflow as tf
 
