@@ -161,15 +161,9 @@ class NegativeSampler:
                 "so no negative (row, link) non-pair exists. Negative sampling needs a sparser "
                 "graph (or negative_ratio=0)."
             )
-        if self.negative_ratio and self.negative_sampling == "link":
-            full = np.flatnonzero(np.bincount(self.pair_rows, minlength=self.n_rows)
-                                  == self.n_links)
-            if len(full):
-                raise ValueError(
-                    f"Row {full[0]} links to all {self.n_links} links, so no negative link "
-                    "exists for it under negative_sampling='link'. Use "
-                    "negative_sampling='pair' or drop links present in every row."
-                )
+        # A row linked to every link has no non-link of its own: under "link"
+        # sampling its non-pairs are drawn as under "pair".
+        self._full_rows = (np.bincount(self.pair_rows, minlength=self.n_rows) == self.n_links)
         self.complement = None
         if self.n_pairs / cells > _DENSE:
             if cells > _MAX_CELLS_ENUMERATED:
@@ -294,16 +288,16 @@ class NegativeSampler:
         """
         rng = check_random_state(random_state)
         if rows is not None:
-            rows = np.asarray(rows, dtype=np.int32)
+            rows = np.array(rows, dtype=np.int32)
             links = self._draw_links(rng, len(rows))
+            full = np.flatnonzero(self._full_rows[rows])
+            if len(full):
+                rows[full], links[full] = self.draw_negatives(len(full), rng)
             bad = np.flatnonzero(self.is_pair(rows, links))
-            for _ in range(10_000):  # a row misses >= 1 link, so this ends
-                if not len(bad):
-                    return rows, links
+            # Every remaining row misses a link, so each round fixes some in expectation.
+            while len(bad):
                 links[bad] = self._draw_links(rng, len(bad))
                 bad = bad[self.is_pair(rows[bad], links[bad])]
-            links[bad] = [np.setdiff1d(np.arange(self.n_links), self._links_of(r))[0]
-                          for r in rows[bad]]
             return rows, links
         if self.complement is not None:
             rows, links = np.divmod(self.complement[rng.randint(len(self.complement), size=n)],
@@ -320,10 +314,6 @@ class NegativeSampler:
             links[bad] = self._draw_links(rng, len(bad))
             bad = bad[self.is_pair(rows[bad], links[bad])]
         raise RuntimeError("Could not draw non-pairs; the graph is too dense.")  # pragma: no cover
-
-    def _links_of(self, row):
-        lo, hi = np.searchsorted(self.pair_rows, [row, row + 1])
-        return self.pair_links[lo:hi]
 
     def _draw_links(self, rng, n):
         if self.link_table is None:

@@ -156,9 +156,11 @@ def test_link_corruption_keeps_the_row_and_never_emits_a_true_pair():
         assert not truth & set(zip(rows[n:].tolist(), links[n:].tolist()))
 
 
-def test_link_corruption_refuses_a_row_that_links_to_everything():
+def test_link_corruption_falls_back_to_pairs_for_a_row_that_links_to_everything():
     X = np.zeros((10, 4))
     X[:, 0] = 1
     X[3] = 1
-    with pytest.raises(ValueError, match="Row 3 links to all 4 links"):
-        NegativeSampler(X, min_count=1, negative_sampling="link")
+    sampler = NegativeSampler(X, min_count=1, negative_sampling="link", random_state=0)
+    rows, links = sampler.draw_negatives(200, random_state=0, rows=np.full(200, 3))
+    assert not sampler.is_pair(rows, links).any()
+    assert 3 not in set(rows.tolist())
