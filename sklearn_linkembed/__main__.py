@@ -35,8 +35,10 @@ def _parse(argv):
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", help="an ndjson(.gz) file in the notebook's layout "
                         "(default: the bundled Wikipedia films)")
-    parser.add_argument("--embedding-size", type=int, default=50)
-    parser.add_argument("--epochs", type=int, default=15)
+    parser.add_argument("--embedding-size", type=int, default=None,
+                        help="dimension of the vectors (default: LinkEmbedder's, 50)")
+    parser.add_argument("--epochs", type=int, default=None,
+                        help="passes over the data (default: LinkEmbedder's)")
     parser.add_argument("--random-state", type=int, default=0)
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser.parse_args(argv)
@@ -54,8 +56,11 @@ def main(argv=None):
     import pandas as pd
 
     links = pd.Series(movies.links, index=pd.Index(movies.titles, name="title"))
-    emb = LinkEmbedder(embedding_size=args.embedding_size, epochs=args.epochs,
-                       random_state=args.random_state, verbose=0 if args.quiet else 1)
+    emb = LinkEmbedder(random_state=args.random_state, verbose=0 if args.quiet else 1)
+    if args.embedding_size:
+        emb.set_params(embedding_size=args.embedding_size)
+    if args.epochs:
+        emb.set_params(epochs=args.epochs)
     start = time.perf_counter()
     emb.fit(links)
     print(f"Trained on {len(links)} rows, {len(emb.links_)} links "
