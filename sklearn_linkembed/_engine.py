@@ -149,9 +149,9 @@ class Trainer:
         self._pair_rows = tf.constant(sampler.pair_rows)
         self._pair_links = tf.constant(sampler.pair_links)
         self._pair_weights = tf.constant(sampler.pair_weights)
-        bitmap = sampler.pair_bitmap()
-        self._pair_bitmap = None if bitmap is None else tf.constant(bitmap)
-        self._pair_keys = tf.constant(sampler._pair_keys) if bitmap is None else None
+        self._pair_bitmap = tf.constant(sampler.pair_bitmap())
+        self._hash_bits = sampler.bitmap_hash_bits
+        self._pair_keys = None  # the exact search, kept for tests and comparisons
         self._complement = (None if sampler.complement is None
                             else tf.constant(sampler.complement))
         self._link_draws = (None if sampler.link_table is None
@@ -187,9 +187,15 @@ class Trainer:
             links = tf.gather(self._link_draws, pick)
         keys = tf.cast(rows, tf.int64) * n_links + tf.cast(links, tf.int64)
         if self._pair_bitmap is not None:
-            words = tf.gather(self._pair_bitmap, tf.cast(keys // 32, tf.int32))
+            index = keys
+            if self._hash_bits is not None:  # as NegativeSampler.bitmap_index
+                golden = tf.constant(np.uint64(0x9E3779B97F4A7C15).view(np.int64))
+                index = tf.bitwise.bitwise_and(
+                    tf.bitwise.right_shift(keys * golden, 64 - self._hash_bits),
+                    (1 << self._hash_bits) - 1)
+            words = tf.gather(self._pair_bitmap, tf.cast(index // 32, tf.int32))
             bit = tf.bitwise.bitwise_and(
-                tf.bitwise.right_shift(words, tf.cast(keys % 32, tf.int32)), 1)
+                tf.bitwise.right_shift(words, tf.cast(index % 32, tf.int32)), 1)
             return rows, links, tf.cast(1 - bit, tf.float32)
         pos = tf.minimum(tf.searchsorted(self._pair_keys, keys), self.sampler.n_pairs - 1)
         return rows, links, tf.cast(tf.gather(self._pair_keys, pos) != keys, tf.float32)

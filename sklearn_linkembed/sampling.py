@@ -36,11 +36,15 @@ _MAX_CELLS_ENUMERATED = 2**26
 # Size of the word2vec-style table that makes degree-weighted link draws O(1).
 _TABLE_SIZE = 2**22
 # A bit per (row, link) cell answers "is this a true pair?" in one lookup instead
-# of a binary search over the sorted pair keys; it is used while it is small
-# (<= 128 MiB) or no larger than 4x those keys (density >= 1/256), so memory
-# stays O(pairs).
+# of a binary search over the sorted pair keys (which costs the engine half its
+# speed). It is exact while small (<= 128 MiB) or no larger than 4x those keys
+# (density >= 1/256); past that the cells are hashed into 64 bits per pair, so
+# memory stays O(pairs): no true pair is ever missed, and about 1.5% of the
+# non-pairs share a bit with a true pair and are dropped as if they were one.
 _MAX_BITMAP_BITS_PER_PAIR = 256
 _SMALL_BITMAP_BITS = 2**30
+_HASHED_BITS_PER_PAIR = 64
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing's multiplier
 
 
 class _GraphHolder(BaseEstimator):
@@ -219,16 +223,18 @@ class NegativeSampler:
         return self._pair_keys[pos] == keys
 
     def pair_bitmap(self):
-        """The graph as one bit per (row, link) cell, in int32 words; ``None`` if too sparse.
+        """The true pairs as bits of int32 words, for O(1) membership tests.
 
-        Bit ``key % 32`` of word ``key // 32`` is set for the true pair with
-        ``key = row * n_links + link``.
+        Bit ``i % 32`` of word ``i // 32`` is set for the true pair with key
+        ``row * n_links + link`` and ``i = bitmap_index(key)``: the key itself
+        while the graph is small or dense enough (one bit per cell), else a
+        hash of it into ``2 ** bitmap_hash_bits`` bits (64 per pair), where a
+        few non-pairs share a true pair's bit.
 
         Returns
         -------
-        bitmap : ndarray of shape (ceil(n_rows * n_links / 32),), dtype int32, or None
-            The bits, or ``None`` when the graph is too large and too sparse for a
-            bitmap to be small.
+        bitmap : ndarray of int32
+            The bits.
 
         See Also
         --------
@@ -241,15 +247,33 @@ class NegativeSampler:
         >>> sampler.pair_bitmap()  # keys 0, 1 and 3: 0b1011
         array([11], dtype=int32)
         """
-        cells = self.n_rows * self.n_links
-        if cells > max(_MAX_BITMAP_BITS_PER_PAIR * self.n_pairs, _SMALL_BITMAP_BITS):
-            return None
-        words = np.zeros(-(-cells // 32), dtype=np.uint32)
-        index = self._pair_keys >> 5
-        bits = np.left_shift(np.uint32(1), (self._pair_keys & 31).astype(np.uint32))
-        starts = np.flatnonzero(np.r_[True, index[1:] != index[:-1]])
-        words[index[starts]] = np.bitwise_or.reduceat(bits, starts)
+        index = self.bitmap_index(self._pair_keys)
+        n_bits = (self.n_rows * self.n_links if self.bitmap_hash_bits is None
+                  else 1 << self.bitmap_hash_bits)
+        words = np.zeros(-(-n_bits // 32), dtype=np.uint32)
+        index = np.unique(index)  # hashed keys collide and lose their order
+        bits = np.left_shift(np.uint32(1), (index & 31).astype(np.uint32))
+        word = index >> 5
+        starts = np.flatnonzero(np.r_[True, word[1:] != word[:-1]])
+        words[word[starts]] = np.bitwise_or.reduceat(bits, starts)
         return words.view(np.int32)
+
+    @property
+    def bitmap_hash_bits(self):
+        """``None`` when :meth:`pair_bitmap` has a bit per cell, else its size as a power of 2."""
+        cells = self.n_rows * self.n_links
+        if cells <= max(_MAX_BITMAP_BITS_PER_PAIR * self.n_pairs, _SMALL_BITMAP_BITS):
+            return None
+        return int(np.ceil(np.log2(_HASHED_BITS_PER_PAIR * self.n_pairs)))
+
+    def bitmap_index(self, keys):
+        """Bit of :meth:`pair_bitmap` that stands for each pair key ``row * n_links + link``."""
+        keys = np.asarray(keys, dtype=np.int64)
+        if self.bitmap_hash_bits is None:
+            return keys
+        with np.errstate(over="ignore"):
+            hashed = keys.astype(np.uint64) * _GOLDEN
+        return (hashed >> np.uint64(64 - self.bitmap_hash_bits)).astype(np.int64)
 
     def draw_negatives(self, n, random_state=None, rows=None):
         """Draw ``n`` random non-pairs ``(rows, links)``; none is a true pair.

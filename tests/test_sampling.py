@@ -164,3 +164,44 @@ def test_link_corruption_falls_back_to_pairs_for_a_row_that_links_to_everything(
     rows, links = sampler.draw_negatives(200, random_state=0, rows=np.full(200, 3))
     assert not sampler.is_pair(rows, links).any()
     assert 3 not in set(rows.tolist())
+
+
+def test_hashed_bitmap_never_misses_a_true_pair_and_rarely_flags_a_non_pair(monkeypatch):
+    from sklearn_linkembed import sampling
+
+    monkeypatch.setattr(sampling, "_SMALL_BITMAP_BITS", 0)
+    monkeypatch.setattr(sampling, "_MAX_BITMAP_BITS_PER_PAIR", 0)  # force hashing
+    X = _random_graph(3000, 2000, 0.002, seed=4)
+    sampler = NegativeSampler(X, min_count=1)
+    assert sampler.bitmap_hash_bits == int(np.ceil(np.log2(64 * sampler.n_pairs)))
+    words = sampler.pair_bitmap().view(np.uint32)
+    assert words.nbytes <= 16 * sampler.n_pairs
+
+    def marked(rows, links):
+        index = sampler.bitmap_index(np.asarray(rows, np.int64) * sampler.n_links + links)
+        return ((words[index >> 5] >> (index & 31).astype(np.uint32)) & 1).astype(bool)
+
+    assert marked(sampler.pair_rows, sampler.pair_links).all()
+    rows, links = sampler.draw_negatives(50_000, random_state=0)
+    assert marked(rows, links).mean() < 0.03
+
+
+def test_engine_hashed_mask_matches_the_sampler(monkeypatch):
+    import tensorflow as tf
+
+    from sklearn_linkembed import sampling
+    from sklearn_linkembed._engine import Trainer
+
+    monkeypatch.setattr(sampling, "_SMALL_BITMAP_BITS", 0)
+    monkeypatch.setattr(sampling, "_MAX_BITMAP_BITS_PER_PAIR", 0)
+    X = _random_graph(300, 200, 0.05, seed=5)
+    sampler = NegativeSampler(X, min_count=1)
+    trainer = Trainer(sampler, embedding_size=4, loss="cosine_mse", optimizer="sgd",
+                      learning_rate=0.1, seed=0)
+    rows, links, ok = trainer._negatives(20_000, tf.constant([3, 4], tf.int64))
+    rows, links, ok = rows.numpy(), links.numpy(), ok.numpy().astype(bool)
+    words = sampler.pair_bitmap().view(np.uint32)
+    index = sampler.bitmap_index(rows.astype(np.int64) * sampler.n_links + links)
+    expected = ((words[index >> 5] >> (index & 31).astype(np.uint32)) & 1) == 0
+    np.testing.assert_array_equal(ok, expected)
+    assert not sampler.is_pair(rows[ok], links[ok]).any()  # a kept negative is never true
