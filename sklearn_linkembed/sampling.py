@@ -267,7 +267,30 @@ class NegativeSampler:
         return int(np.ceil(np.log2(_HASHED_BITS_PER_PAIR * self.n_pairs)))
 
     def bitmap_index(self, keys):
-        """Bit of :meth:`pair_bitmap` that stands for each pair key ``row * n_links + link``."""
+        """Bit of :meth:`pair_bitmap` that stands for each pair key.
+
+        Parameters
+        ----------
+        keys : array-like of int
+            Pair keys ``row * n_links + link``.
+
+        Returns
+        -------
+        index : ndarray of int64
+            The key itself when the bitmap has a bit per cell, else its
+            Fibonacci hash into ``2 ** bitmap_hash_bits`` bits.
+
+        See Also
+        --------
+        NegativeSampler.pair_bitmap : The bits these indices address.
+
+        Examples
+        --------
+        >>> from sklearn_linkembed import NegativeSampler
+        >>> sampler = NegativeSampler([["a", "b"], ["b"]], min_count=1)
+        >>> sampler.bitmap_index([0, 3])  # a small graph: one bit per cell
+        array([0, 3])
+        """
         keys = np.asarray(keys, dtype=np.int64)
         if self.bitmap_hash_bits is None:
             return keys
