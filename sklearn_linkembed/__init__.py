@@ -25,16 +25,16 @@ __version__ = "0.1.0"
 
 __all__ = [
     "KeyedVectors",
+    "LinkEmbedder",
+    "NegativeSampler",
     "community_recovery_score",
     "link_prediction_report",
     "link_prediction_scores",
-    "make_link_prediction_scorer",
-    "train_test_split_links",
-    "LinkEmbedder",
-    "NegativeSampler",
     "load_wikipedia_movies",
     "make_bipartite_graph",
+    "make_link_prediction_scorer",
     "make_seed_shaped_graph",
     "most_similar",
     "read_movies_ndjson",
+    "train_test_split_links",
 ]

@@ -2,11 +2,17 @@
 
 import logging
 import time
-from types import MappingProxyType
 from numbers import Integral, Real
+from types import MappingProxyType
+from typing import ClassVar
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit_context
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    _fit_context,
+)
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
@@ -142,7 +148,7 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
                                  "learning_rate": 0.001, "negative_power": 0.0,
                                  "negative_sampling": "pair"})
 
-    _parameter_constraints: dict = {
+    _parameter_constraints: ClassVar[dict] = {
         "embedding_size": [Interval(Integral, 1, None, closed="left")],
         "negative_ratio": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],

@@ -188,7 +188,7 @@ class NegativeSampler:
 
     def __len__(self):
         """Batches per epoch (every true pair once)."""
-        return -(-self.n_pairs // self.batch_size)
+        return (self.n_pairs + self.batch_size - 1) // self.batch_size
 
     def is_pair(self, rows, links):
         """Whether each (row, link) is a true pair of the graph.

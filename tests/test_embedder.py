@@ -11,7 +11,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 
 from sklearn_linkembed import LinkEmbedder, make_bipartite_graph
 
-FAST = dict(embedding_size=16, epochs=4, batch_size=256, learning_rate=0.01)
+FAST = {"embedding_size": 16, "epochs": 4, "batch_size": 256, "learning_rate": 0.01}
 
 
 @pytest.fixture(scope="module")
@@ -174,7 +174,7 @@ def test_most_similar_links_excludes_the_query():
                                     {"epochs": 0}, {"loss": "hinge"}, {"optimizer": "rmsprop"},
                                     {"learning_rate": 0.0}])
 def test_bad_parameters_are_rejected_before_training(params):
-    with pytest.raises(InvalidParameterError, match=list(params)[0]):
+    with pytest.raises(InvalidParameterError, match=next(iter(params))):
         LinkEmbedder(**params).fit(FILMS)
 
 
