@@ -34,6 +34,7 @@ def main():
     scores = load_wikipedia_movies().rotten_tomatoes
     rated = ~np.isnan(scores)
     cv = KFold(5, shuffle=True, random_state=0)
+    run = _common.new_run_id()
     print(f"{'method':<20} {'MSE':>8} {'mean MSE':>9} {'ratio':>7}")
     for path in sorted(args.results_dir.glob(f"*_{args.tag}_rows.npy")):
         method = path.name[: -len(f"_{args.tag}_rows.npy")]
@@ -45,7 +46,7 @@ def main():
                                 scoring="neg_mean_squared_error").mean()
         print(f"{method:<20} {mse:>8.4f} {mean:>9.4f} {mse / mean:>7.3f}")
         _common.write_result("bench_rotten_tomatoes", {
-            "data": args.tag, "method": method, "rt_mse": mse, "rt_mean_mse": mean,
+            "run": run, "data": args.tag, "method": method, "rt_mse": mse, "rt_mean_mse": mean,
             "rt_ratio": mse / mean}, args.results_dir)
 
 

@@ -34,6 +34,7 @@ COLUMNS = {
         ("method", "method", "{}"),
         ("optimizer", "optimizer", "{}"),
         ("batch", "batch_size", "{}"),
+        ("negatives", lambda r: r.get("negative_sampling") or "pair", "{}"),
         ("examples/s", "examples_per_s", "{:,.0f}"),
         ("vs reference", "ratio", "{:.2f}x"),
         ("warm-up s", "warmup_s", "{:.1f}"),
@@ -49,6 +50,13 @@ COLUMNS = {
         ("MRR", "mrr", "{:.3f}"),
         ("Hits@10", "hits@10", "{:.3f}"),
         ("community ARI", "community_ari", "{:.3f}"),
+    ]),
+    "bench_rotten_tomatoes": ("Rotten Tomatoes regression (`bench_rotten_tomatoes.py`)", [
+        ("graph", "data", "{}"),
+        ("method", "method", "{}"),
+        ("MSE", "rt_mse", "{:.4f}"),
+        ("predict-the-mean MSE", "rt_mean_mse", "{:.4f}"),
+        ("ratio", "rt_ratio", "{:.3f}"),
     ]),
 }
 
