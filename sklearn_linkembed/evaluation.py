@@ -139,8 +139,8 @@ def train_test_split_links(X, test_size=0.1, *, random_state=None):
     return _select(X, ~held), _select(X, held)
 
 
-@validate_params(
-    {
+# Constraints shared by link_prediction_scores and link_prediction_report.
+_SCORES_PARAMETERS = {
         "model_or_vectors": "no_validation",
         "X_train": ["array-like", "sparse matrix"],
         "X_test": ["array-like", "sparse matrix"],
@@ -149,7 +149,11 @@ def train_test_split_links(X, test_size=0.1, *, random_state=None):
         "known_only": ["boolean"],
         "min_count": [Interval(Integral, 1, None, closed="left"), None],
         "random_state": ["random_state"],
-    },
+}
+
+
+@validate_params(
+    _SCORES_PARAMETERS,
     prefer_skip_nested_validation=True,
 )
 def link_prediction_scores(model_or_vectors, X_train, X_test, *, n_candidates=100,
@@ -252,14 +256,7 @@ def link_prediction_scores(model_or_vectors, X_train, X_test, *, n_candidates=10
 
 @validate_params(
     {
-        "model_or_vectors": "no_validation",
-        "X_train": ["array-like", "sparse matrix"],
-        "X_test": ["array-like", "sparse matrix"],
-        "n_candidates": [Interval(Integral, 1, None, closed="left")],
-        "n_queries": [Interval(Integral, 1, None, closed="left"), None],
-        "known_only": ["boolean"],
-        "min_count": [Interval(Integral, 1, None, closed="left"), None],
-        "random_state": ["random_state"],
+        **_SCORES_PARAMETERS,
         "output_dict": ["boolean"],
         "digits": [Interval(Integral, 0, None, closed="left")],
     },
