@@ -22,8 +22,8 @@ Printed figures:
   TensorFlow's own buffers -- tables, optimizer state, constants -- are not traced);
 * the bytes of the CSR input (data, indices, indptr), of the fitted vectors (rows and
   links, float32), of the training state (tables plus optimizer slots) and of the engine's
-  pair bitmap (one bit per row x link cell, used only below a number of cells: it is on at
-  the smoke size and off at full size), and the ratios.
+  pair bitmap (one bit per row x link cell while small or dense enough, else hashed at 64
+  bits per pair), and the ratios.
 
 ``--save`` appends the figures to ``benchmarks/results/bench_memory.jsonl``.
 """
@@ -33,6 +33,7 @@ import sys
 import time
 import tracemalloc
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import scipy.sparse as sp
@@ -141,10 +142,13 @@ def main():
     kept_pairs = int(emb.link_counts_.sum())
     vectors = (emb.row_vectors_.vectors.nbytes + emb.link_vectors_.vectors.nbytes) / MIB
     state = vectors * (1 + _SLOTS.get(args.optimizer, 2))
-    # The engine's one-bit-per-cell pair lookup costs rows x links / 8 bytes, whatever nnz.
-    max_cells = getattr(sampling, "_MAX_BITMAP_CELLS", 0)
-    cells = emb.row_vectors_.vectors.shape[0] * n_kept
-    bitmap = cells / 8 / MIB if cells <= max_cells else 0.0
+    # The engine's pair bitmap: a bit per row x link cell while small or dense enough,
+    # else 64 bits per pair hashed (NegativeSampler.pair_bitmap).
+    shape = SimpleNamespace(n_rows=emb.row_vectors_.vectors.shape[0], n_links=n_kept,
+                            n_pairs=kept_pairs)
+    hash_bits = sampling.NegativeSampler.bitmap_hash_bits.fget(shape)
+    bits = shape.n_rows * n_kept if hash_bits is None else 2**hash_bits
+    bitmap = bits / 8 / MIB
     fit_extra = fit_peak - rss_before if fit_peak is not None else None
 
     def ratio(value, base):
@@ -156,8 +160,8 @@ def main():
     print(f"  CSR input (data + indices + indptr) {csr:10,.1f} MiB")
     print(f"  fitted vectors (rows + links)       {vectors:10,.1f} MiB")
     print(f"  training state (+ optimizer slots)  {state:10,.1f} MiB")
-    print(f"  pair bitmap (rows x links / 8)      {bitmap:10,.1f} MiB   "
-          f"(used up to {max_cells:,} cells)")
+    print(f"  pair bitmap                         {bitmap:10,.1f} MiB   "
+          f"({'one bit per cell' if hash_bits is None else 'hashed, 64 bits per pair'})")
     print(f"  RSS before fit (graph, TensorFlow)  {rss_before or 0:10,.1f} MiB")
     if fit_peak is not None:
         print(f"  fit peak RSS                        {fit_peak:10,.1f} MiB")
