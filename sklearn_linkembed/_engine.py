@@ -119,11 +119,13 @@ class Trainer:
     """Embedding tables for ``n_rows`` rows and ``n_links`` links, trained by negative sampling.
 
     ``sampler`` is a :class:`~sklearn_linkembed.NegativeSampler`: its arrays
-    (true pairs, their weights, the sorted pair keys, the non-pair complement
+    (true pairs, their weights, the pair bitmap, the non-pair complement
     of a dense graph, the degree-weighted link table) are copied into the graph
     as constants, and negatives follow its distribution. A negative that
     happens to be a true pair is masked out of the loss instead of re-drawn
-    (the sampler re-draws; at link-graph densities the two agree).
+    (the sampler re-draws; at link-graph densities the two agree); past the
+    exact bitmap's size, about 1.5% of non-pairs share a hashed bit with a true
+    pair and are masked too.
     """
 
     def __init__(self, sampler, *, embedding_size, loss, optimizer, learning_rate, seed,
@@ -151,7 +153,6 @@ class Trainer:
         self._pair_weights = tf.constant(sampler.pair_weights)
         self._pair_bitmap = tf.constant(sampler.pair_bitmap())
         self._hash_bits = sampler.bitmap_hash_bits
-        self._pair_keys = None  # the exact search, kept for tests and comparisons
         self._complement = (None if sampler.complement is None
                             else tf.constant(sampler.complement))
         self._link_draws = (None if sampler.link_table is None
@@ -185,20 +186,16 @@ class Trainer:
             pick = tf.random.stateless_uniform([n], seed_links, 0, tf.size(self._link_draws),
                                                tf.int32)
             links = tf.gather(self._link_draws, pick)
-        keys = tf.cast(rows, tf.int64) * n_links + tf.cast(links, tf.int64)
-        if self._pair_bitmap is not None:
-            index = keys
-            if self._hash_bits is not None:  # as NegativeSampler.bitmap_index
-                golden = tf.constant(np.uint64(0x9E3779B97F4A7C15).view(np.int64))
-                index = tf.bitwise.bitwise_and(
-                    tf.bitwise.right_shift(keys * golden, 64 - self._hash_bits),
-                    (1 << self._hash_bits) - 1)
-            words = tf.gather(self._pair_bitmap, tf.cast(index // 32, tf.int32))
-            bit = tf.bitwise.bitwise_and(
-                tf.bitwise.right_shift(words, tf.cast(index % 32, tf.int32)), 1)
-            return rows, links, tf.cast(1 - bit, tf.float32)
-        pos = tf.minimum(tf.searchsorted(self._pair_keys, keys), self.sampler.n_pairs - 1)
-        return rows, links, tf.cast(tf.gather(self._pair_keys, pos) != keys, tf.float32)
+        index = tf.cast(rows, tf.int64) * n_links + tf.cast(links, tf.int64)
+        if self._hash_bits is not None:  # as NegativeSampler.bitmap_index
+            golden = tf.constant(np.uint64(0x9E3779B97F4A7C15).view(np.int64))
+            index = tf.bitwise.bitwise_and(
+                tf.bitwise.right_shift(index * golden, 64 - self._hash_bits),
+                (1 << self._hash_bits) - 1)
+        words = tf.gather(self._pair_bitmap, tf.cast(index // 32, tf.int32))
+        bit = tf.bitwise.bitwise_and(tf.bitwise.right_shift(words, tf.cast(index % 32, tf.int32)),
+                                     1)
+        return rows, links, tf.cast(1 - bit, tf.float32)
 
     # -- one step on one replica ---------------------------------------------
     def _step(self, batch, seed):
