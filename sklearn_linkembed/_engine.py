@@ -124,8 +124,8 @@ class Trainer:
     as constants, and negatives follow its distribution. A negative that
     happens to be a true pair is masked out of the loss instead of re-drawn
     (the sampler re-draws; at link-graph densities the two agree); past the
-    exact bitmap's size, about 1.5% of non-pairs share a hashed bit with a true
-    pair and are masked too.
+    exact bitmap's size, at most about 1.5% of non-pairs share a hashed bit
+    with a true pair and are masked too.
     """
 
     def __init__(self, sampler, *, embedding_size, loss, optimizer, learning_rate, seed,

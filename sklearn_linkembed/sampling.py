@@ -35,12 +35,12 @@ _DENSE = 0.5
 _MAX_CELLS_ENUMERATED = 2**26
 # Size of the word2vec-style table that makes degree-weighted link draws O(1).
 _TABLE_SIZE = 2**22
-# A bit per (row, link) cell answers "is this a true pair?" in one lookup instead
-# of a binary search over the sorted pair keys (which costs the engine half its
-# speed). It is exact while small (<= 128 MiB) or no larger than 4x those keys
-# (density >= 1/256); past that the cells are hashed into 64 bits per pair, so
-# memory stays O(pairs): no true pair is ever missed, and about 1.5% of the
-# non-pairs share a bit with a true pair and are dropped as if they were one.
+# A bit per (row, link) cell answers "is this a true pair?" in the engine with
+# one lookup instead of a binary search over the sorted pair keys, the slowest
+# part of a step before. It is exact while small (<= 128 MiB) or no larger than
+# 4x those keys (density >= 1/256); past that the cells are hashed into 64 bits
+# per pair, so memory stays O(pairs): no true pair is ever missed, and at most
+# about 1.5% of the non-pairs share a bit with a true pair and are dropped too.
 _MAX_BITMAP_BITS_PER_PAIR = 256
 _SMALL_BITMAP_BITS = 2**30
 _HASHED_BITS_PER_PAIR = 64
