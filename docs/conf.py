@@ -6,7 +6,6 @@ Build (warnings as errors, the gallery examples are executed):
 """
 
 import os
-import re
 import sys
 import warnings
 from pathlib import Path
@@ -111,35 +110,6 @@ warnings.filterwarnings("ignore", category=UserWarning,
                         message="FigureCanvasAgg is non-interactive")
 
 
-# -- Guards for pages written by other people ---------------------------------
-# docs/bad_input.rst is maintained separately; until it exists, drop it from the
-# user guide's toctree instead of failing the build on a missing document.
-_OPTIONAL_PAGES = ["bad_input"]
-
-
-def _drop_missing_toctree_entries(app, docname, source):
-    missing = [page for page in _OPTIONAL_PAGES if not (HERE / f"{page}.rst").exists()]
-    if not missing:
-        return
-    text = source[0]
-    for page in missing:
-        lines = text.split("\n")
-        text = "\n".join(line for line in lines if line.strip() != page)
-        text = re.sub(rf":doc:`/?(?:\.\./)?{re.escape(page)}`", "the table of bad inputs", text)
-    source[0] = text
-
-
-# A bare ``n_features_in_`` in a docstring's type line reads as a reST reference
-# ("Unknown target name"); scikit-learn writes it in backquotes. Until the
-# docstring of LinkEmbedder does too, quote it here (a no-op once it does).
-_BARE_TRAILING_UNDERSCORE = re.compile(r"(?<![`\w])(n_features_in_)(?![`\w])")
-
-
-def _quote_bare_attribute_names(app, what, name, obj, options, lines):
-    lines[:] = [_BARE_TRAILING_UNDERSCORE.sub(r"``\1``", line) if "of shape (" in line else line
-                for line in lines]
-
-
 # Module docstrings name their functions relative to their module
 # (``link_prediction_report`` in sklearn_linkembed.evaluation), while the API
 # reference documents every public name where users import it from, the
@@ -161,6 +131,4 @@ def _resolve_to_package_level(app, env, node, contnode):
 
 
 def setup(app):
-    app.connect("source-read", _drop_missing_toctree_entries)
     app.connect("missing-reference", _resolve_to_package_level)
-    app.connect("autodoc-process-docstring", _quote_bare_attribute_names)
