@@ -55,6 +55,9 @@ EMBEDDING_SIZE = 50
 # -- the methods: each returns (row_vectors, link_vectors by column, seconds) ---
 
 def fit_linkembedder(X, params, seed):
+    # TensorFlow is imported before the clock starts, as Keras is for the
+    # reference and gensim for Doc2Vec: a process pays it once, not per fit.
+    import sklearn_linkembed._engine  # noqa: F401
     from sklearn_linkembed import LinkEmbedder
 
     emb = LinkEmbedder(random_state=seed, **params)

@@ -71,7 +71,7 @@ class _EpochClock(logging.Handler):
             self.times.append(time.perf_counter())
 
 
-def run_linkembedder(X, epochs, optimizer, batch_size, sampling, seed):
+def run_linkembedder(X, epochs, optimizer, batch_size, sampling, sharing, seed):
     """LinkEmbedder with the seed's model; runs in its own process."""
     from sklearn_linkembed import LinkEmbedder
 
@@ -81,7 +81,7 @@ def run_linkembedder(X, epochs, optimizer, batch_size, sampling, seed):
     logger.setLevel(logging.DEBUG)
     emb = LinkEmbedder(50, negative_ratio=10, loss="cosine_mse", optimizer=optimizer,
                        batch_size=batch_size, epochs=epochs, random_state=seed,
-                       negative_sampling=sampling)
+                       negative_sampling=sampling, negative_sharing=sharing)
     start = time.perf_counter()
     emb.fit(X)
     end = time.perf_counter()
@@ -89,7 +89,7 @@ def run_linkembedder(X, epochs, optimizer, batch_size, sampling, seed):
     n_pairs = int(emb.link_counts_.sum())
     record = {
         "method": "LinkEmbedder", "optimizer": optimizer, "batch_size": batch_size,
-        "negative_sampling": sampling,
+        "negative_sampling": sampling, "negative_sharing": sharing,
         "total_s": end - start, "epochs": epochs, "final_loss": emb.loss_curve_[-1],
     }
     times = clock.times
@@ -114,9 +114,10 @@ def main():
                         help="reference epochs; the first is the warm-up")
     parser.add_argument("--epochs", type=int, default=3,
                         help="LinkEmbedder epochs (full passes); the first is the warm-up")
-    parser.add_argument("--configs", default="nadam:512:pair,nadam:4096:pair,nadam:4096:link,"
-                        "sgd:4096:link",
-                        help="LinkEmbedder runs, as optimizer:batch_size,...")
+    parser.add_argument("--configs", default="nadam:512:pair,nadam:4096:pair,nadam:4096:link:1,"
+                        "sgd:4096:link:1,nadam:4096:link:4,sgd:4096:link:4,sgd:4096:link:16",
+                        help="LinkEmbedder runs, as optimizer:batch_size[:negative_sampling"
+                             "[:negative_sharing]],... (defaults: link, 1)")
     parser.add_argument("--no-reference", action="store_true",
                         help="skip the reference (ratios are then left out)")
     parser.add_argument("--seed", type=int, default=0)
@@ -125,8 +126,9 @@ def main():
     args = parser.parse_args()
     if args.epochs < 2 or args.reference_epochs < 2:
         parser.error("--epochs and --reference-epochs need 2 or more: the first is the warm-up")
-    configs = [(opt, int(size), (rest or ["link"])[0]) for opt, size, *rest in
-               (item.split(":") for item in args.configs.split(",") if item)]
+    configs = [(opt, int(size), (rest + ["link"])[0], int((rest[1:] + ["1"])[0]))
+               for opt, size, *rest in (item.split(":") for item in args.configs.split(",")
+                                        if item)]
 
     data = _common.load_data_from_args(args)
     print(data.describe())
@@ -138,11 +140,12 @@ def main():
         record, peak = _common.isolated(run_reference, data, args.reference_epochs,
                                         args.reference_steps, 5, isolate=isolate)
         results.append({**record, "peak_rss_mib": peak})
-    for optimizer, batch_size, sampling in configs:
+    for optimizer, batch_size, sampling, sharing in configs:
         print(f"LinkEmbedder {optimizer}, batch_size={batch_size}, negative_sampling="
-              f"{sampling}: {args.epochs} epochs ...", flush=True)
+              f"{sampling}, negative_sharing={sharing}: {args.epochs} epochs ...", flush=True)
         record, peak = _common.isolated(run_linkembedder, data.X, args.epochs, optimizer,
-                                        batch_size, sampling, args.seed, isolate=isolate)
+                                        batch_size, sampling, sharing, args.seed,
+                                        isolate=isolate)
         results.append({**record, "peak_rss_mib": peak})
 
     full_epoch_examples = data.n_pairs * EXAMPLES_PER_PAIR
@@ -165,7 +168,8 @@ def main():
 
 
 def _print_table(results):
-    header = (f"{'method':<22} {'optimizer':>9} {'batch':>6} {'negatives':>9} {'examples/s':>12} "
+    header = (f"{'method':<22} {'optimizer':>9} {'batch':>6} {'negatives':>9} {'shared':>6} "
+              f"{'examples/s':>12} "
               f"{'ratio':>7} "
               f"{'warm-up s':>9} {'measured s':>10} {'after s':>8} {'15 ep. s':>9} "
               f"{'peak MiB':>9}")
@@ -178,7 +182,8 @@ def _print_table(results):
     for r in results:
         ratio = f"{r['ratio']:.2f}x" if r["ratio"] is not None else "-"
         print(f"{r['method']:<22} {r['optimizer']:>9} {r['batch_size']:>6} "
-              f"{r.get('negative_sampling') or 'pair':>9} {r['examples_per_s']:>12,.0f} {ratio:>7} {num(r['warmup_s'], '9.2f')} "
+              f"{r.get('negative_sampling') or 'pair':>9} {r.get('negative_sharing') or 1:>6} "
+              f"{r['examples_per_s']:>12,.0f} {ratio:>7} {num(r['warmup_s'], '9.2f')} "
               f"{num(r['measured_s'], '10.2f')} {num(r['after_training_s'], '8.2f')} "
               f"{r['est_15_epochs_s']:>9,.0f} {r['peak_rss_mib']:>9,.0f}")
     print("examples/s: steady state (after the warm-up epoch), 11 examples per true pair; "

@@ -129,13 +129,17 @@ class Trainer:
     """
 
     def __init__(self, sampler, *, embedding_size, loss, optimizer, learning_rate, seed,
-                 strategy=None):
+                 negative_sharing=1, strategy=None):
         self.sampler = sampler
         self.loss = loss
         self.negative_ratio = sampler.negative_ratio
         self.strategy = strategy or tf.distribute.get_strategy()
         n_replicas = self.strategy.num_replicas_in_sync
         self.local_batch = -(-sampler.batch_size // n_replicas)
+        # With link negatives, each group of `share` consecutive true pairs of a
+        # replica's batch is scored against the same k negative links.
+        self.share = min(int(negative_sharing), self.local_batch)
+        self.n_groups = -(-self.local_batch // self.share)
         self.global_batch = self.local_batch * n_replicas
         self.seed = int(seed)
         with self.strategy.scope():
@@ -157,36 +161,41 @@ class Trainer:
                             else tf.constant(sampler.complement))
         self._link_draws = (None if sampler.link_table is None
                             else tf.constant(sampler.link_table))
-        self._loss_and_gradients = tf.function(self._loss_and_gradients, jit_compile=True)
+        self._loss_and_gradients = tf.function(self._loss_and_gradients, jit_compile=True,
+                                               autograph=False)
+        self._link_loss_and_gradients = tf.function(self._link_loss_and_gradients,
+                                                    jit_compile=True, autograph=False)
         self._train_steps = tf.function(
-            self._train_steps,
+            self._train_steps, autograph=False,
             input_signature=[tf.TensorSpec([None, self.global_batch], tf.int32),
                              tf.TensorSpec([], tf.int64)],
         )
 
     # -- in-graph sampling ---------------------------------------------------
-    def _negatives(self, n, seed, rows=None):
-        """``n`` random (row, link) non-pairs and a 0/1 mask of those that are not true pairs.
-
-        With ``rows`` given, only the links are drawn (word2vec's corruption).
-        """
+    def _negatives(self, n, seed):
+        """``n`` random (row, link) non-pairs and a 0/1 mask of those that are not true pairs."""
         n_links = self.sampler.n_links
         seed_rows, seed_links = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
-        if self._complement is not None and rows is None:
+        if self._complement is not None:
             pick = tf.random.stateless_uniform([n], seed_rows, 0, tf.size(self._complement,
                                                                           tf.int64), tf.int64)
             keys = tf.gather(self._complement, pick)
             return (tf.cast(keys // n_links, tf.int32), tf.cast(keys % n_links, tf.int32),
                     tf.ones([n]))
-        if rows is None:
-            rows = tf.random.stateless_uniform([n], seed_rows, 0, self.sampler.n_rows, tf.int32)
+        rows = tf.random.stateless_uniform([n], seed_rows, 0, self.sampler.n_rows, tf.int32)
+        links = self._negative_links(n, seed_links)
+        return rows, links, self._not_pairs(rows, links)
+
+    def _negative_links(self, n, seed):
+        """``n`` links drawn from the negative distribution (uniform or degree-weighted)."""
         if self._link_draws is None:
-            links = tf.random.stateless_uniform([n], seed_links, 0, n_links, tf.int32)
-        else:
-            pick = tf.random.stateless_uniform([n], seed_links, 0, tf.size(self._link_draws),
-                                               tf.int32)
-            links = tf.gather(self._link_draws, pick)
-        index = tf.cast(rows, tf.int64) * n_links + tf.cast(links, tf.int64)
+            return tf.random.stateless_uniform([n], seed, 0, self.sampler.n_links, tf.int32)
+        pick = tf.random.stateless_uniform([n], seed, 0, tf.size(self._link_draws), tf.int32)
+        return tf.gather(self._link_draws, pick)
+
+    def _not_pairs(self, rows, links):
+        """1.0 where (row, link) is not a true pair, from the pair bitmap."""
+        index = tf.cast(rows, tf.int64) * self.sampler.n_links + tf.cast(links, tf.int64)
         if self._hash_bits is not None:  # as NegativeSampler.bitmap_index
             golden = tf.constant(np.uint64(0x9E3779B97F4A7C15).view(np.int64))
             index = tf.bitwise.bitwise_and(
@@ -195,7 +204,7 @@ class Trainer:
         words = tf.gather(self._pair_bitmap, tf.cast(index // 32, tf.int32))
         bit = tf.bitwise.bitwise_and(tf.bitwise.right_shift(words, tf.cast(index % 32, tf.int32)),
                                      1)
-        return rows, links, tf.cast(1 - bit, tf.float32)
+        return tf.cast(1 - bit, tf.float32)
 
     # -- one step on one replica ---------------------------------------------
     def _step(self, batch, seed):
@@ -208,20 +217,14 @@ class Trainer:
         k = self.negative_ratio
         pos_rows = tf.gather(self._pair_rows, pos)
         pos_links = tf.gather(self._pair_links, pos)
-        link_mode = self.sampler.negative_sampling == "link"
-        if link_mode:
-            # word2vec: a non-pair keeps its true pair's row, so rows are gathered,
-            # merged and updated once per true pair, not once per example
-            neg_rows, neg_links, neg_ok = self._negatives(self.local_batch * k, seed,
-                                                          rows=tf.repeat(pos_rows, k))
-            rows = pos_rows
-        else:
-            neg_rows, neg_links, neg_ok = self._negatives(self.local_batch * k, seed)
-            rows = tf.concat([pos_rows, neg_rows], 0)
+        pos_weights = tf.gather(self._pair_weights, pos) * valid
+        if self.sampler.negative_sampling == "link":
+            return self._link_step(ctx, pos_rows, pos_links, pos_weights, valid, seed)
+        neg_rows, neg_links, neg_ok = self._negatives(self.local_batch * k, seed)
+        rows = tf.concat([pos_rows, neg_rows], 0)
         links = tf.concat([pos_links, neg_links], 0)
         labels = tf.concat([tf.ones([self.local_batch]), -tf.ones([self.local_batch * k])], 0)
-        weights = tf.concat([tf.gather(self._pair_weights, pos) * valid,
-                             neg_ok * tf.repeat(valid, k)], 0)
+        weights = tf.concat([pos_weights, neg_ok * tf.repeat(valid, k)], 0)
         u = tf.gather(self.row_table, rows)
         v = tf.gather(self.link_table, links)
         losses, grad_u, grad_v = self._loss_and_gradients(u, v, labels, weights)
@@ -229,20 +232,66 @@ class Trainer:
         self._apply(ctx, self.link_table, links, grad_v)
         return tf.reduce_sum(losses), tf.reduce_sum(weights)
 
+    def _link_step(self, ctx, pos_rows, pos_links, pos_weights, valid, seed):
+        """word2vec's corruption: a non-pair keeps its true pair's row.
+
+        Rows are gathered, merged and updated once per true pair, and each group
+        of ``self.share`` true pairs shares its ``k`` negative links, scored by a
+        batched matrix product: a step gathers and updates ``k`` link rows per
+        group instead of ``k`` per true pair.
+        """
+        k, share, n_groups = self.negative_ratio, self.share, self.n_groups
+        neg_links = self._negative_links(n_groups * k, seed)
+        group = tf.range(self.local_batch) // share
+        # (true pair, negative) cells: mask the negatives that are true pairs of the row
+        cell_links = tf.gather(tf.reshape(neg_links, [n_groups, k]), group)
+        neg_ok = self._not_pairs(tf.repeat(pos_rows, k), tf.reshape(cell_links, [-1]))
+        neg_weights = tf.reshape(neg_ok, [-1, k]) * valid[:, None]
+        u = tf.gather(self.row_table, pos_rows)
+        v_pos = tf.gather(self.link_table, pos_links)
+        v_neg = tf.gather(self.link_table, neg_links)
+        loss, grad_u, grad_pos, grad_neg = self._link_loss_and_gradients(
+            u, v_pos, v_neg, pos_weights, neg_weights)
+        self._apply(ctx, self.row_table, pos_rows, grad_u)
+        self._apply(ctx, self.link_table, tf.concat([pos_links, neg_links], 0),
+                    tf.concat([grad_pos, grad_neg], 0))
+        return loss, tf.reduce_sum(pos_weights) + tf.reduce_sum(neg_weights)
+
+    def _link_loss_and_gradients(self, u, v_pos, v_neg, pos_weights, neg_weights):
+        """Summed weighted loss of a link step and its gradients (XLA).
+
+        Gradients are of the sum over examples, not the mean, as word2vec's: the
+        SGD step of an example is ``learning_rate`` times its own gradient
+        whatever the batch size; Adam, Nadam and Adagrad are scale-free.
+        """
+        k, share, n_groups = self.negative_ratio, self.share, self.n_groups
+        pad = n_groups * share - self.local_batch
+        with tf.GradientTape() as tape:
+            tape.watch([u, v_pos, v_neg])
+            pos_loss = pair_loss(u, v_pos, tf.ones_like(pos_weights), self.loss) * pos_weights
+            u_g, v_g = u, v_neg
+            if self.loss == "cosine_mse":
+                u_g, v_g = tf.math.l2_normalize(u_g, 1), tf.math.l2_normalize(v_g, 1)
+            u_g = tf.reshape(tf.pad(u_g, [[0, pad], [0, 0]]), [n_groups, share, -1])
+            v_g = tf.reshape(v_g, [n_groups, k, -1])
+            scores = tf.reshape(tf.einsum("gid,gkd->gik", u_g, v_g), [-1, k])
+            scores = scores[:self.local_batch]
+            neg_loss = (tf.square(scores + 1.0) if self.loss == "cosine_mse"
+                        else tf.math.softplus(scores)) * neg_weights
+            loss = tf.reduce_sum(pos_loss) + tf.reduce_sum(neg_loss)
+        grads = tape.gradient(loss, [u, v_pos, v_neg])
+        return (loss, *grads)
+
     def _loss_and_gradients(self, u, v, labels, weights):
-        """Weighted per-example losses and the gradients of their mean w.r.t. ``u`` and ``v``.
+        """Weighted per-example losses and the gradients of their sum w.r.t. ``u`` and ``v``.
 
         Compiled with XLA (see ``__init__``): the loss and its gradient are a
         chain of element-wise operations that XLA fuses into a few loops.
         """
-        k = self.negative_ratio
         with tf.GradientTape() as tape:
             tape.watch([u, v])
-            link_mode = self.sampler.negative_sampling == "link"
-            u_all = tf.concat([u, tf.repeat(u, k, axis=0)], 0) if link_mode else u
-            losses = pair_loss(u_all, v, labels, self.loss) * weights
-            # Mean over the global batch, as Keras' MSE over the notebook's batch.
-            objective = tf.reduce_sum(losses) / float(self.global_batch * (1 + k))
+            losses = pair_loss(u, v, labels, self.loss) * weights
+            objective = tf.reduce_sum(losses)
         grad_u, grad_v = tape.gradient(objective, [u, v])
         return losses, grad_u, grad_v
 
@@ -261,15 +310,21 @@ class Trainer:
 
     # -- many steps in one call ----------------------------------------------
     def _train_steps(self, batches, first_step):
-        total_loss = tf.constant(0.0)
-        total_weight = tf.constant(0.0)
-        for i in tf.range(tf.shape(batches)[0]):
+        # An explicit while_loop, traced without autograph: converting the step's
+        # code with autograph took longer than a films epoch.
+        def body(i, total_loss, total_weight):
             step = first_step + tf.cast(i, tf.int64)
             seed = tf.stack([tf.constant(self.seed, tf.int64), step])
             loss, weight = self.strategy.run(self._step, args=(batches[i], seed))
-            total_loss += self.strategy.reduce("SUM", loss, axis=None)
-            total_weight += self.strategy.reduce("SUM", weight, axis=None)
-            self.optimizer.iterations.assign_add(1)
+            with tf.control_dependencies([loss, weight]):
+                bump = self.optimizer.iterations.assign_add(1)
+            with tf.control_dependencies([bump]):
+                return (i + 1, total_loss + self.strategy.reduce("SUM", loss, axis=None),
+                        total_weight + self.strategy.reduce("SUM", weight, axis=None))
+
+        _, total_loss, total_weight = tf.while_loop(
+            lambda i, *_: i < tf.shape(batches)[0], body,
+            (tf.constant(0), tf.constant(0.0), tf.constant(0.0)))
         return total_loss, total_weight
 
     def steps_per_epoch(self):

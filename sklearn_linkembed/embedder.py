@@ -40,9 +40,10 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
     that true (row, link) pairs score high and random non-pairs score low.
     The model is the one of the notebook this library grew from: cosine of the
     two vectors, squared error against +1 for a true pair and -1 for a random
-    non-pair, Nadam. The defaults train it faster than the notebook did (larger
-    batches, 5 non-pairs drawn word2vec-style, 6 epochs; benchmarks/README.md
-    shows they reach the notebook's quality in a fraction of its time);
+    non-pair. The defaults train it faster than the notebook did (plain SGD
+    instead of Nadam, larger batches, 5 non-pairs drawn word2vec-style and
+    shared by runs of 4 pairs, 5 epochs; benchmarks/README.md shows they pass
+    the notebook's quality in a fraction of its time);
     ``LinkEmbedder(**LinkEmbedder.NOTEBOOK)`` gives the notebook's own settings.
     ``loss="logistic"`` is skip-gram negative sampling (word2vec, gensim's
     PV-DBOW).
@@ -62,16 +63,23 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
     batch_size : int, default=4096
         True pairs per training step, each with its ``negative_ratio``
         non-pairs (the notebook: 512).
-    epochs : int, default=6
+    epochs : int, default=5
         Passes over all true pairs (the notebook: 15).
     loss : {"cosine_mse", "logistic"}, default="cosine_mse"
         ``"cosine_mse"``: ``(cos(row, link) - label) ** 2``, labels +1 / -1 (the
         notebook's ``Dot(normalize=True)`` with MSE). ``"logistic"``:
         ``-log sigmoid(label * row.link)`` (skip-gram negative sampling).
-    optimizer : {"nadam", "adam", "adagrad", "sgd"}, default="nadam"
+    optimizer : {"auto", "sgd", "nadam", "adam", "adagrad"}, default="auto"
         Updates touch only the rows in the batch (lazy Adam and Nadam).
+        ``"auto"`` is ``"sgd"`` for ``cosine_mse`` (fastest, and the best
+        quality measured in benchmarks/README.md) and ``"nadam"`` for
+        ``logistic``, whose unbounded scores make plain SGD on large batches
+        either slow to start or unstable (the notebook: ``"nadam"``).
     learning_rate : float, default=0.02
-        Step size of the optimizer (the notebook: Keras' 0.001).
+        Step size of the optimizer. For ``"sgd"`` it multiplies the gradient of
+        each example's loss, as word2vec's ``alpha``; the adaptive optimizers
+        do not depend on the loss's scale (the notebook: Keras' 0.001 with
+        Nadam).
     negative_power : float, default=0.75
         Links of non-pairs are drawn in proportion to ``degree ** negative_power``:
         0 is uniform (the notebook), 0.75 is word2vec's choice.
@@ -79,6 +87,12 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         ``"link"``: a non-pair keeps its true pair's row and draws only the
         link (word2vec), so a step updates one row per true pair.
         ``"pair"``: a non-pair is a random row with a random link (the notebook).
+    negative_sharing : int, default=4
+        With ``negative_sampling="link"``, each run of this many true pairs of a
+        batch shares the same ``negative_ratio`` negative links, scored by a
+        matrix product: a step gathers and updates ``negative_ratio`` link
+        vectors per run instead of per pair. 1 draws fresh negatives for every
+        true pair (word2vec). Ignored with ``"pair"``.
     min_count : int, default=3
         Links in fewer rows than this get no vector and are ignored.
     normalize : bool, default=True
@@ -145,7 +159,7 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
 
     #: The seed notebook's training settings, for ``LinkEmbedder(**LinkEmbedder.NOTEBOOK)``.
     NOTEBOOK = MappingProxyType({"negative_ratio": 10, "batch_size": 512, "epochs": 15,
-                                 "learning_rate": 0.001, "negative_power": 0.0,
+                                 "optimizer": "nadam", "learning_rate": 0.001, "negative_power": 0.0,
                                  "negative_sampling": "pair"})
 
     _parameter_constraints: ClassVar[dict] = {
@@ -154,10 +168,11 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "epochs": [Interval(Integral, 1, None, closed="left")],
         "loss": [StrOptions({"cosine_mse", "logistic"})],
-        "optimizer": [StrOptions({"nadam", "adam", "adagrad", "sgd"})],
+        "optimizer": [StrOptions({"auto", "sgd", "nadam", "adam", "adagrad"})],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "negative_power": [Interval(Real, 0, None, closed="left")],
         "negative_sampling": [StrOptions({"pair", "link"})],
+        "negative_sharing": [Interval(Integral, 1, None, closed="left")],
         "min_count": [Interval(Integral, 1, None, closed="left")],
         "normalize": ["boolean"],
         "fold_in_steps": [Interval(Integral, 0, None, closed="left")],
@@ -165,10 +180,10 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         "verbose": ["verbose"],
     }
 
-    def __init__(self, embedding_size=50, *, negative_ratio=5, batch_size=4096, epochs=6,
-                 loss="cosine_mse", optimizer="nadam", learning_rate=0.02, negative_power=0.75,
-                 negative_sampling="link", min_count=3, normalize=True, fold_in_steps=5,
-                 random_state=None, verbose=0):
+    def __init__(self, embedding_size=50, *, negative_ratio=5, batch_size=4096, epochs=5,
+                 loss="cosine_mse", optimizer="auto", learning_rate=0.02, negative_power=0.75,
+                 negative_sampling="link", negative_sharing=4, min_count=3, normalize=True,
+                 fold_in_steps=5, random_state=None, verbose=0):
         self.embedding_size = embedding_size
         self.negative_ratio = negative_ratio
         self.batch_size = batch_size
@@ -178,6 +193,7 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         self.learning_rate = learning_rate
         self.negative_power = negative_power
         self.negative_sampling = negative_sampling
+        self.negative_sharing = negative_sharing
         self.min_count = min_count
         self.normalize = normalize
         self.fold_in_steps = fold_in_steps
@@ -241,7 +257,8 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         from ._engine import Trainer  # TensorFlow is imported only to train
 
         trainer = Trainer(sampler, embedding_size=self.embedding_size, loss=self.loss,
-                          optimizer=self.optimizer, learning_rate=self.learning_rate, seed=seed)
+                          optimizer=self._optimizer(), learning_rate=self.learning_rate, seed=seed,
+                          negative_sharing=self.negative_sharing)
         self.loss_curve_ = self._train(trainer, rng)
         self.n_iter_ = len(self.loss_curve_)
         self.links_ = list(graph.link_keys)
@@ -251,6 +268,11 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         rows = self._fold_in(graph.csr)
         keys = graph.row_keys if graph.row_keys is not None else list(range(rows.shape[0]))
         self.row_vectors_ = KeyedVectors(rows, keys)
+
+    def _optimizer(self):
+        if self.optimizer != "auto":
+            return self.optimizer
+        return "sgd" if self.loss == "cosine_mse" else "nadam"
 
     def _train(self, trainer, rng):
         steps = trainer.steps_per_epoch()
@@ -276,6 +298,11 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
             if bar is not None:
                 bar.close()
             losses.append(loss / max(weight, 1e-12))
+            if not np.isfinite(losses[-1]):
+                raise FloatingPointError(
+                    f"Training diverged in epoch {epoch + 1}: the loss is {losses[-1]}. Use a "
+                    f"smaller learning_rate (now {self.learning_rate}) or an adaptive optimizer "
+                    f"(optimizer='nadam'; now {self._optimizer()!r}).")
             logger.debug("epoch %d: loss %.5f", epoch + 1, losses[-1])
         return losses
 

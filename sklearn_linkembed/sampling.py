@@ -251,7 +251,8 @@ class NegativeSampler:
         n_bits = (self.n_rows * self.n_links if self.bitmap_hash_bits is None
                   else 1 << self.bitmap_hash_bits)
         words = np.zeros(-(-n_bits // 32), dtype=np.uint32)
-        index = np.unique(index)  # hashed keys collide and lose their order
+        if self.bitmap_hash_bits is not None:  # hashing loses the keys' order
+            index = np.sort(index)
         bits = np.left_shift(np.uint32(1), (index & 31).astype(np.uint32))
         word = index >> 5
         starts = np.flatnonzero(np.r_[True, word[1:] != word[:-1]])

@@ -153,7 +153,7 @@ def test_sparse_and_dense_inputs_agree(planted):
 @pytest.mark.parametrize("optimizer", ["nadam", "adam", "adagrad", "sgd"])
 def test_every_loss_and_optimizer_learns_the_communities(planted, loss, optimizer):
     X, communities = planted
-    lr = {"sgd": 20.0 if loss == "cosine_mse" else 50.0, "adagrad": 0.1}.get(optimizer, 0.01)
+    lr = {"sgd": 0.02, "adagrad": 0.1}.get(optimizer, 0.01)
     emb = LinkEmbedder(embedding_size=16, epochs=4, batch_size=256, loss=loss,
                        optimizer=optimizer, learning_rate=lr, random_state=0).fit(X)
     R = emb.row_vectors_.vectors
@@ -286,3 +286,29 @@ def test_cross_type_query_links_that_describe_a_row():
     emb = LinkEmbedder(embedding_size=8, epochs=5, min_count=1, random_state=0).fit(FILMS)
     answer = emb.most_similar(0, query="row", target="link", topn=7)
     assert sorted(k for k, _ in answer) == sorted(emb.links_)
+
+
+def test_auto_optimizer_is_sgd_for_cosine_and_nadam_for_logistic(planted, monkeypatch):
+    X, _ = planted
+    from sklearn_linkembed import _engine
+
+    seen = []
+    original = _engine._LazyOptimizer.__init__
+
+    def spy(self, name, *args, **kwargs):
+        seen.append(name)
+        original(self, name, *args, **kwargs)
+
+    monkeypatch.setattr(_engine._LazyOptimizer, "__init__", spy)
+    LinkEmbedder(embedding_size=4, epochs=1, random_state=0).fit(X)
+    LinkEmbedder(embedding_size=4, epochs=1, loss="logistic", random_state=0).fit(X)
+    assert seen == ["sgd", "nadam"]
+
+
+def test_divergence_is_reported_and_leaves_the_estimator_unfitted(planted):
+    X, _ = planted
+    emb = LinkEmbedder(embedding_size=8, epochs=3, loss="logistic", optimizer="sgd",
+                       learning_rate=1e6, batch_size=64, random_state=0)
+    with pytest.raises(FloatingPointError, match="learning_rate"):
+        emb.fit(X)
+    assert not hasattr(emb, "row_vectors_")

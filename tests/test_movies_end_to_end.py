@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 from sklearn_linkembed import LinkEmbedder, load_wikipedia_movies
 
@@ -13,7 +14,7 @@ def movies():
 
 @pytest.fixture(scope="module")
 def model(movies):
-    return LinkEmbedder(random_state=0).fit(movies.links)  # the defaults: ~6 s on 2 cores
+    return LinkEmbedder(random_state=0).fit(movies.links)  # the defaults: ~3 s on 2 cores
 
 
 def test_vocabulary_matches_the_notebooks_rule(movies, model):
@@ -32,12 +33,24 @@ def test_nearest_films_of_a_franchise_film_include_the_franchise(model, film, se
     assert film not in neighbours
 
 
-def test_links_like_george_lucas_are_star_wars_people(model):
-    neighbours = [name for name, _ in model.most_similar("George Lucas", topn=30, query="link")]
-    star_wars = {"Mark Hamill", "Carrie Fisher", "Lucasfilm", "Anthony Daniels", "Ahmed Best",
-                 "Kenny Baker", "Peter Mayhew", "Frank Oz", "Ewan McGregor", "Ian McDiarmid",
-                 "Natalie Portman", "Hayden Christensen", "Harrison Ford", "Billy Dee Williams"}
-    assert len(star_wars & set(neighbours)) >= 2
+def test_nearest_links_appear_in_the_same_films(movies, model):
+    # "Links like George Lucas": the 10 nearest links of each of 500 links in
+    # >= 20 films share a film with it 45% of the time with the defaults
+    # (random links: 2%). One query's list is too noisy to test.
+    index = {link: i for i, link in enumerate(model.links_)}
+    pairs = [(r, index[link]) for r, links in enumerate(movies.links) for link in set(links)
+             if link in index]
+    rows, cols = np.array(pairs).T
+    A = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(movies.links), len(index)))
+    together = (A.T @ A).tocsr()
+    V = model.link_vectors_.vectors / np.linalg.norm(model.link_vectors_.vectors, axis=1,
+                                                     keepdims=True)
+    queries = np.flatnonzero(model.link_counts_ >= 20)[:500]
+    similarity = V[queries] @ V.T
+    similarity[np.arange(len(queries)), queries] = -np.inf
+    nearest = np.argsort(-similarity, axis=1)[:, :10]
+    shared = np.mean([together[q, nearest[i]].toarray() > 0 for i, q in enumerate(queries)])
+    assert shared > 0.35
 
 
 def test_rotten_tomatoes_regression_beats_the_mean(movies, model):
