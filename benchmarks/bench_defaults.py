@@ -28,9 +28,13 @@ import _common
 from bench_baselines import score
 
 DEFAULT_CONFIGS = [
-    "{}",
+    "{}",  # sgd, lr 0.02, 5 epochs, negative_sharing 4
+    '{"epochs": 4}',
+    '{"epochs": 6}',
     '{"negative_sharing": 1}',
-    '{"optimizer": "nadam", "learning_rate": 0.02, "negative_sharing": 1}',
+    '{"negative_sharing": 16}',
+    '{"optimizer": "nadam", "negative_sharing": 1, "epochs": 6}',  # the previous defaults
+    '{"optimizer": "nadam"}',
 ]
 
 

@@ -17,18 +17,12 @@ import numpy as np
 import tensorflow as tf
 
 from sklearn_linkembed import LinkEmbedder, load_wikipedia_movies, make_seed_shaped_graph
-from sklearn_linkembed._engine import Trainer
 from sklearn_linkembed._graph import graph_from_input
-from sklearn_linkembed.sampling import NegativeSampler
 
 
 def epoch_seconds(graph, device, est):
     with tf.device(device):
-        sampler = NegativeSampler(graph, batch_size=est.batch_size,
-                                  negative_ratio=est.negative_ratio,
-                                  negative_power=est.negative_power)
-        trainer = Trainer(sampler, embedding_size=est.embedding_size, loss=est.loss,
-                          optimizer=est.optimizer, learning_rate=est.learning_rate, seed=0)
+        sampler, trainer = est._trainer(graph, seed=0)
         batches = trainer.epoch_batches(np.random.RandomState(0))
         trainer.train(batches[:2], 0)  # tracing and warm-up
         start = time.perf_counter()
@@ -52,7 +46,7 @@ def main():
     gpus = tf.config.list_logical_devices("GPU")
     print(f"graph: {graph.csr.shape[0]:,} rows, {graph.csr.shape[1]:,} links, "
           f"{graph.csr.nnz:,} pairs; batch_size {est.batch_size}, "
-          f"negative_ratio {est.negative_ratio}, optimizer {est.optimizer}")
+          f"negative_ratio {est.negative_ratio}, optimizer {est._optimizer()}")
     cpu_s, cpu_rate = epoch_seconds(graph, "/CPU:0", est)
     print(f"CPU: {cpu_s:7.2f} s per epoch, {cpu_rate / 1e6:6.2f} M examples/s")
     if not gpus:

@@ -32,19 +32,13 @@ def _one(n_pairs, params):
     from _graphs import power_law_graph
 
     from sklearn_linkembed import LinkEmbedder
-    from sklearn_linkembed._engine import Trainer
     from sklearn_linkembed._foldin import fold_in
     from sklearn_linkembed._graph import Graph
-    from sklearn_linkembed.sampling import NegativeSampler
 
     X = power_law_graph(int(n_pairs))
     est = LinkEmbedder(**params)
     t0 = time.perf_counter()
-    sampler = NegativeSampler(Graph(X, list(range(X.shape[1]))), batch_size=est.batch_size,
-                              negative_ratio=est.negative_ratio,
-                              negative_power=est.negative_power)
-    trainer = Trainer(sampler, embedding_size=est.embedding_size, loss=est.loss,
-                      optimizer=est.optimizer, learning_rate=est.learning_rate, seed=0)
+    _, trainer = est._trainer(Graph(X, list(range(X.shape[1]))), seed=0)
     setup = time.perf_counter() - t0
     batches = trainer.epoch_batches(np.random.RandomState(0))
     trainer.train(batches[:2], 0)  # tracing and warm-up

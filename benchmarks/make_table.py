@@ -35,6 +35,7 @@ COLUMNS = {
         ("optimizer", "optimizer", "{}"),
         ("batch", "batch_size", "{}"),
         ("negatives", lambda r: r.get("negative_sampling") or "pair", "{}"),
+        ("shared by", lambda r: r.get("negative_sharing") or 1, "{}"),
         ("examples/s", "examples_per_s", "{:,.0f}"),
         ("vs reference", "ratio", "{:.2f}x"),
         ("warm-up s", "warmup_s", "{:.1f}"),
@@ -50,6 +51,15 @@ COLUMNS = {
         ("MRR", "mrr", "{:.3f}"),
         ("Hits@10", "hits@10", "{:.3f}"),
         ("community ARI", "community_ari", "{:.3f}"),
+    ]),
+    "bench_defaults": ("LinkEmbedder settings side by side (`bench_defaults.py`)", [
+        ("graph", "data", "{}"),
+        ("parameters (on top of the defaults)", "params", "`{}`"),
+        ("fit s", "fit_s", "{:,.2f}"),
+        ("ROC-AUC", "roc_auc", "{:.3f}"),
+        ("MRR", "mrr", "{:.3f}"),
+        ("Hits@10", "hits@10", "{:.3f}"),
+        ("Rotten Tomatoes ratio", "rt_ratio", "{:.3f}"),
     ]),
     "bench_rotten_tomatoes": ("Rotten Tomatoes regression (`bench_rotten_tomatoes.py`)", [
         ("graph", "data", "{}"),
@@ -115,7 +125,7 @@ def render(records_by_benchmark):
         for i, record in enumerate(rows):
             lines.append(_row(record, columns))
             last_of_graph = i + 1 == len(rows) or rows[i + 1].get("data") != record.get("data")
-            if last_of_graph and "popularity_roc_auc" in record:
+            if last_of_graph and "popularity_roc_auc" in record and name == "bench_baselines":
                 # bench_baselines' reference line: links ranked by training degree.
                 lines.append(_row({"data": record["data"], "method": "popularity (no embedding)",
                                    **{m: record[f"popularity_{m}"]

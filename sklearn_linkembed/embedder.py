@@ -249,6 +249,19 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         graph.csr.sort_indices()
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
+        sampler, trainer = self._trainer(graph, seed)
+        self.loss_curve_ = self._train(trainer, rng)
+        self.n_iter_ = len(self.loss_curve_)
+        self.links_ = list(graph.link_keys)
+        self.link_counts_ = np.bincount(sampler.pair_links, minlength=sampler.n_links)
+        self.link_vectors_ = KeyedVectors(trainer.link_vectors(), self.links_)
+        self._seed = seed
+        rows = self._fold_in(graph.csr)
+        keys = graph.row_keys if graph.row_keys is not None else list(range(rows.shape[0]))
+        self.row_vectors_ = KeyedVectors(rows, keys)
+
+    def _trainer(self, graph, seed):
+        """The sampler and the engine for ``graph`` with this estimator's parameters."""
         sampler = NegativeSampler(graph, batch_size=self.batch_size,
                                   negative_ratio=self.negative_ratio,
                                   negative_power=self.negative_power,
@@ -259,15 +272,7 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         trainer = Trainer(sampler, embedding_size=self.embedding_size, loss=self.loss,
                           optimizer=self._optimizer(), learning_rate=self.learning_rate, seed=seed,
                           negative_sharing=self.negative_sharing)
-        self.loss_curve_ = self._train(trainer, rng)
-        self.n_iter_ = len(self.loss_curve_)
-        self.links_ = list(graph.link_keys)
-        self.link_counts_ = np.bincount(sampler.pair_links, minlength=sampler.n_links)
-        self.link_vectors_ = KeyedVectors(trainer.link_vectors(), self.links_)
-        self._seed = seed
-        rows = self._fold_in(graph.csr)
-        keys = graph.row_keys if graph.row_keys is not None else list(range(rows.shape[0]))
-        self.row_vectors_ = KeyedVectors(rows, keys)
+        return sampler, trainer
 
     def _optimizer(self):
         if self.optimizer != "auto":
