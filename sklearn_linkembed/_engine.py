@@ -163,8 +163,11 @@ class Trainer:
                             else tf.constant(sampler.link_table))
         self._loss_and_gradients = tf.function(self._loss_and_gradients, jit_compile=True,
                                                autograph=False)
+        # Not XLA: its batched products are faster as TensorFlow's own kernels, and
+        # compiling added most of a second to the first epoch
+        # (benchmarks/profile_step.py: a synthetic-graph step 6.4 -> 4.7 ms).
         self._link_loss_and_gradients = tf.function(self._link_loss_and_gradients,
-                                                    jit_compile=True, autograph=False)
+                                                    autograph=False)
         self._train_steps = tf.function(
             self._train_steps, autograph=False,
             input_signature=[tf.TensorSpec([None, self.global_batch], tf.int32),
@@ -258,7 +261,7 @@ class Trainer:
         return loss, tf.reduce_sum(pos_weights) + tf.reduce_sum(neg_weights)
 
     def _link_loss_and_gradients(self, u, v_pos, v_neg, pos_weights, neg_weights):
-        """Summed weighted loss of a link step and its gradients (XLA).
+        """Summed weighted loss of a link step and its gradients.
 
         Gradients are of the sum over examples, not the mean, as word2vec's: the
         SGD step of an example is ``learning_rate`` times its own gradient
