@@ -112,7 +112,7 @@ def main():
                         help="steps of 512 true pairs per reference epoch")
     parser.add_argument("--reference-epochs", type=int, default=3,
                         help="reference epochs; the first is the warm-up")
-    parser.add_argument("--epochs", type=int, default=3,
+    parser.add_argument("--epochs", type=int, default=6,
                         help="LinkEmbedder epochs (full passes); the first is the warm-up")
     parser.add_argument("--configs", default="nadam:512:pair,nadam:4096:pair,nadam:4096:link:1,"
                         "sgd:4096:link:1,nadam:4096:link:4,sgd:4096:link:4,sgd:4096:link:16",

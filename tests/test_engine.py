@@ -72,3 +72,31 @@ def test_losses_at_the_start_are_the_notebooks():
     np.testing.assert_allclose(pair_loss(u, v, labels, "logistic").numpy(), [np.log(2)] * 2,
                                rtol=1e-6)
     np.testing.assert_allclose(pair_loss(u, u, labels, "cosine_mse").numpy(), [0, 4])
+
+
+@pytest.mark.parametrize("sharing, batch_size", [(1, 12), (3, 10), (12, 12)])
+def test_runs_of_true_pairs_share_their_negative_links(sharing, batch_size):
+    # A link step changes only the true pairs' links and the runs' negative links:
+    # ceil(batch / sharing) runs of k links each.
+    X = sp.random(3000, 2000, density=0.004, format="csr", random_state=1, dtype=np.float32)
+    X.data[:] = 1
+    k = 4
+    sampler = NegativeSampler(X, batch_size=batch_size, negative_ratio=k, min_count=1,
+                              negative_sampling="link")
+    trainer = Trainer(sampler, embedding_size=6, loss="cosine_mse", optimizer="sgd",
+                      learning_rate=0.1, seed=0, negative_sharing=sharing)
+    before = trainer.link_vectors()
+    batch = np.arange(batch_size, dtype=np.int32)[None, :]
+    loss, weight = trainer.train(batch, 0)
+    changed = set(np.flatnonzero((before != trainer.link_vectors()).any(axis=1)).tolist())
+    positives = set(sampler.pair_links[:batch_size].tolist())
+    negatives = changed - positives
+    runs = -(-batch_size // sharing)
+    assert positives <= changed
+    assert 0 < len(negatives) <= runs * k
+    if sharing == 1:  # independent draws: nearly every negative link is a different one
+        assert len(negatives) > runs * k // 2
+    # Every true pair has its k negatives in the loss, but for the rare negative
+    # that is a true pair of the row (masked: here the first pairs share a row).
+    assert batch_size * (1 + k) - 2 * sharing <= weight <= batch_size * (1 + k)
+    assert np.isfinite(loss)
