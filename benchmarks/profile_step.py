@@ -18,7 +18,6 @@ defaults:
   merge but no optimizer update; each in ms per step, after a warm-up.
 """
 
-import argparse
 import json
 import logging
 import time
@@ -65,8 +64,7 @@ def phases(X, params):
 def step_parts(X, params, steps):
     import tensorflow as tf
 
-    from sklearn_linkembed import LinkEmbedder
-    from sklearn_linkembed import _engine
+    from sklearn_linkembed import LinkEmbedder, _engine
     from sklearn_linkembed._graph import graph_from_input
 
     est = LinkEmbedder(random_state=0, **params)

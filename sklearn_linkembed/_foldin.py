@@ -17,13 +17,15 @@ row's vector depends only on its own links: ``transform(X[rows]) ==
 transform(X)[rows]`` bit for bit.
 """
 
+import itertools
+
 import numpy as np
 from scipy.special import expit
 
 __all__ = ["fold_in"]
 
 # Chunks of about this many (row, link) entries keep the per-entry temporaries
-# (entries x dim floats) in cache: 4x faster than chunks of 8,192 rows.
+# (entries x dim floats) in cache: 3.5x faster than chunks of 8,192 rows.
 _ENTRIES_PER_CHUNK = 16384
 
 
@@ -60,7 +62,7 @@ def fold_in(csr, link_vectors, *, loss, seed, negative_ratio, link_probability=N
     ends = np.searchsorted(csr.indptr, np.arange(_ENTRIES_PER_CHUNK, csr.nnz,
                                                  _ENTRIES_PER_CHUNK), side="right")
     bounds = np.unique(np.r_[0, ends, csr.shape[0]])
-    for start, stop in zip(bounds[:-1], bounds[1:]):
+    for start, stop in itertools.pairwise(bounds):
         out[start:stop] = _fold_in_chunk(csr[start:stop], V, loss, seed, negative_ratio,
                                          moments, n_steps, lr)
     return out
