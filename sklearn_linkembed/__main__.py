@@ -1,14 +1,9 @@
-"""The seed notebook in one command: ``python -m sklearn_linkembed [--data FILE.ndjson]``.
-
-Trains a :class:`LinkEmbedder` on the bundled Wikipedia films (or on a file in
-the notebook's ``wp_movies_10k.ndjson`` layout) and prints what the notebook
-printed: similar films, similar links, an SVM's best and worst films from a
-small hand-labelled list, and a Rotten Tomatoes regression next to predicting
-the mean.
-"""
+"""The seed notebook in one command: ``python -m sklearn_linkembed [--data FILE.ndjson]``."""
 
 import argparse
+import os
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -30,18 +25,60 @@ WORST = ["American Ultra", "The Cobbler (2014 film)", "Entourage (film)",
          "Mortdecai (film)", "Serena (2014 film)", "Vacation (2015 film)"]
 
 
-def _parse(argv):
-    parser = argparse.ArgumentParser(prog="python -m sklearn_linkembed", description=__doc__,
+_DESCRIPTION = """\
+Train a LinkEmbedder on the bundled Wikipedia films (or on FILE.ndjson in the
+seed notebook's wp_movies_10k.ndjson layout) and print what the notebook
+printed: films like a film, links like a link, an SVM's best and worst films
+from the notebook's hand-labelled favourites, and a Rotten Tomatoes regression
+next to predicting the mean.
+
+TensorFlow's start-up lines (oneDNN, CUDA, CPU features) are hidden unless
+you pass -v or set TF_CPP_MIN_LOG_LEVEL yourself."""
+
+
+def _parser():
+    parser = argparse.ArgumentParser(prog="python -m sklearn_linkembed", description=_DESCRIPTION,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", help="an ndjson(.gz) file in the notebook's layout "
+    parser.add_argument("--data", metavar="FILE",
+                        help="an .ndjson or .ndjson.gz file in the notebook's layout "
                         "(default: the bundled Wikipedia films)")
-    parser.add_argument("--embedding-size", type=int, default=None,
+    parser.add_argument("--embedding-size", type=int, default=None, metavar="N",
                         help="dimension of the vectors (default: LinkEmbedder's, 50)")
-    parser.add_argument("--epochs", type=int, default=None,
+    parser.add_argument("--epochs", type=int, default=None, metavar="N",
                         help="passes over the data (default: LinkEmbedder's)")
-    parser.add_argument("--random-state", type=int, default=0)
+    parser.add_argument("--random-state", type=int, default=0, metavar="SEED",
+                        help="seed of the initial vectors and the negatives (default: 0)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
-    return parser.parse_args(argv)
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="show TensorFlow's own start-up and log lines")
+    return parser
+
+
+def _import_tensorflow_quietly():
+    """Import TensorFlow with its C++ start-up lines hidden.
+
+    ``TF_CPP_MIN_LOG_LEVEL`` silences TensorFlow's later logs, but the oneDNN,
+    CUDA and CPU-feature lines are written before its logging is set up, so
+    standard error itself is redirected while TensorFlow loads and looks for
+    devices; what it wrote is shown if the import fails.
+    """
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as log:
+        os.dup2(log.fileno(), 2)
+        try:
+            import tensorflow as tf
+
+            tf.config.list_logical_devices()  # the CUDA probe logs here
+        except BaseException:
+            os.dup2(saved, 2)
+            log.seek(0)
+            sys.stderr.buffer.write(log.read())
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
 
 
 def _print_neighbours(title, neighbours):
@@ -51,11 +88,11 @@ def _print_neighbours(title, neighbours):
 
 
 def main(argv=None):
-    args = _parse(argv)
+    args = _parser().parse_args(argv)
+    if not args.verbose and "TF_CPP_MIN_LOG_LEVEL" not in os.environ:
+        _import_tensorflow_quietly()
     movies = read_movies_ndjson(args.data) if args.data else load_wikipedia_movies()
-    import pandas as pd
-
-    links = pd.Series(movies.links, index=pd.Index(movies.titles, name="title"))
+    links = dict(zip(movies.titles, movies.links))  # {title: links}: titles name the rows
     emb = LinkEmbedder(random_state=args.random_state, verbose=0 if args.quiet else 1)
     if args.embedding_size:
         emb.set_params(embedding_size=args.embedding_size)

@@ -35,8 +35,9 @@ def is_link_lists(X):
 
     Matrices are scipy sparse matrices, DataFrames, numpy arrays (but 1-D
     object arrays), array-likes and nested lists of floats; other Python
-    sequences, 1-D object arrays and pandas Series are link lists (``X[i]`` is
-    the links of row ``i``), whatever the type of the links (str, int, ...).
+    sequences, 1-D object arrays, pandas Series and mappings ``{row name:
+    links}`` are link lists (``X[i]`` is the links of row ``i``), whatever the
+    type of the links (str, int, ...).
     """
     if sp.issparse(X):
         return False
@@ -46,11 +47,7 @@ def is_link_lists(X):
             "(e.g. [['George Lucas', 'Harrison Ford'], ...]) or a rows x links matrix."
         )
     if isinstance(X, Mapping):
-        raise TypeError(
-            f"X is a {type(X).__name__}; expected an iterable of link lists or a rows x links "
-            "matrix. For {row name: links}, pass pandas.Series(X) (the keys name the rows) or "
-            "list(X.values())."
-        )
+        return True  # {row name: links}: the keys name the rows, as a Series' index
     if isinstance(X, np.ndarray):
         # 1-D arrays of str are link lists too, so that their rows are refused as strings
         return X.ndim == 1 and X.dtype.kind in "OUS"
@@ -76,6 +73,8 @@ def _is_float_row(row):
 
 def _rows_of(X):
     """Materialise the rows of a link-list input and check each one is a collection."""
+    if isinstance(X, Mapping):
+        X = list(X.values())
     rows = list(X.tolist() if hasattr(X, "tolist") and not isinstance(X, list) else X)
     for i, row in enumerate(rows):
         if isinstance(row, (str, bytes)):
@@ -136,6 +135,8 @@ def _dedup_csr(row_ids, link_ids, n_rows, n_links):
 
 
 def _row_keys_of(X):
+    if isinstance(X, Mapping):
+        return list(X)  # a mapping's keys are unique already
     if hasattr(X, "index") and getattr(X, "ndim", None) == 1:
         keys = list(X.index)
         if len(set(keys)) != len(keys):

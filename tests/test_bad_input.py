@@ -106,7 +106,7 @@ FIT_ERRORS = {
     "ragged float rows": ([[1.0, 0.0], [1.0]], {}, ValueError, "differ in length"),
     "X is None": (None, {}, TypeError, "X is None .* expected an iterable of link lists"),
     "X is an int": (5, {}, TypeError, "X is 5 of type int"),
-    "X is a dict": ({"film": ["a", "b"]}, {}, TypeError, r"dict.*pandas\.Series\(X\)"),
+    "dict value is a string": ({"film": "a b"}, {}, TypeError, r"X\[0\] is a string"),
     "row is None": ([["a"], None], {}, TypeError, r"X\[1\] is None .* Use \[\]"),
     "row is NaN (Series)": (pd.Series([["a"], math.nan]), {}, TypeError, r"X\[1\] is nan"),
     # a plain string is never split into characters

@@ -130,6 +130,17 @@ def test_series_index_names_rows_and_set_output_keeps_it():
     assert "film 0" not in dict(emb.most_similar("film 0", topn=10))
 
 
+def test_mapping_keys_name_rows_without_pandas():
+    titles = [f"film {i}" for i in range(len(FILMS))]
+    params = {"embedding_size": 4, "epochs": 2, "min_count": 1, "random_state": 0}
+    emb = LinkEmbedder(**params).fit(dict(zip(titles, FILMS)))
+    assert emb.row_vectors_.index_to_key == titles
+    # the same vectors as the plain lists: only the names differ
+    np.testing.assert_array_equal(emb.row_vectors_.vectors,
+                                  LinkEmbedder(**params).fit(FILMS).row_vectors_.vectors)
+    assert "film 0" not in dict(emb.most_similar("film 0", topn=10))
+
+
 def test_dataframe_columns_name_the_links():
     pd = pytest.importorskip("pandas")
     rng = np.random.RandomState(0)
