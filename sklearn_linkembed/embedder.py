@@ -1,7 +1,9 @@
 """LinkEmbedder: row and link embeddings of a bipartite graph, as a scikit-learn transformer."""
 
 import logging
+import os
 import time
+import warnings
 from numbers import Integral, Real
 from types import MappingProxyType
 from typing import ClassVar
@@ -30,6 +32,8 @@ logger = logging.getLogger(__name__)
 # Examples per call into the compiled training loop: large enough to hide the
 # call overhead, small enough for a lively progress bar.
 _EXAMPLES_PER_CALL = 2_000_000
+# float32 tables per row of the embedding and of the optimizer's state, by optimizer.
+_TABLES_PER_OPTIMIZER = {"sgd": 1, "adagrad": 2, "adam": 3, "nadam": 3}
 
 
 class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -247,6 +251,8 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
     def _fit(self, X):
         graph = graph_from_input(self, X, min_count=self.min_count, reset=True)
         graph.csr.sort_indices()
+        self._check_table_memory(*graph.csr.shape)
+        _warn_few_links(graph.csr, self.embedding_size, self.min_count)
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
         sampler, trainer = self._trainer(graph, seed)
@@ -273,6 +279,18 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
                           optimizer=self._optimizer(), learning_rate=self.learning_rate, seed=seed,
                           negative_sharing=self.negative_sharing)
         return sampler, trainer
+
+    def _check_table_memory(self, n_rows, n_links):
+        """Refuse tables larger than this machine's memory before TensorFlow tries to allocate."""
+        n_bytes = ((n_rows + n_links) * self.embedding_size * 4
+                   * _TABLES_PER_OPTIMIZER[self._optimizer()])
+        total = _physical_memory()
+        if total is not None and n_bytes > total:
+            raise MemoryError(
+                f"embedding_size={self.embedding_size} needs {_format_bytes(n_bytes)} for the "
+                f"vectors of {n_rows} rows and {n_links} links (with the state of optimizer "
+                f"{self._optimizer()!r}), more than this machine's {_format_bytes(total)} of memory. "
+                "Use a smaller embedding_size (50-300 is usual) or a larger min_count.")
 
     def _optimizer(self):
         if self.optimizer != "auto":
@@ -316,6 +334,12 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         if self.negative_power > 0:
             probability = self.link_counts_.astype(np.float64) ** self.negative_power
             probability /= probability.sum()
+        empty = int(np.count_nonzero(np.diff(csr.indptr) == 0))
+        if empty:
+            warnings.warn(
+                f"{empty} of {csr.shape[0]} rows have no known link (none of their links is in "
+                f"the {len(self.links_)} links kept at fit, those in min_count={self.min_count} "
+                "or more training rows): their vectors are zero.", UserWarning, stacklevel=3)
         vectors = fold_in(csr, self.link_vectors_.vectors, loss=self.loss, seed=self._seed,
                           negative_ratio=self.negative_ratio, link_probability=probability,
                           n_steps=self.fold_in_steps)
@@ -571,6 +595,34 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         tags.input_tags.positive_only = True
         tags.transformer_tags.preserves_dtype = ["float32"]
         return tags
+
+
+def _warn_few_links(csr, embedding_size, min_count):
+    """Warn when so few links are kept that many rows must share a vector."""
+    n_rows, n_links = csr.shape
+    if n_links >= embedding_size or n_links >= n_rows:
+        return
+    warnings.warn(
+        f"Only {n_links} links are in min_count={min_count} or more of the {n_rows} training "
+        f"rows, fewer than embedding_size={embedding_size}: rows with the same known links get "
+        "identical vectors. Fit on more rows (in a Pipeline or a cross-validation the embedder "
+        "sees only the training rows) or lower min_count.", UserWarning, stacklevel=4)
+
+
+def _physical_memory():
+    """Bytes of physical memory, or None where the platform does not say."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def _format_bytes(n):
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB"):
+        if n < 1024:
+            break
+        n /= 1024
+    return f"{n:.3g} {unit}"
 
 
 def _progress(verbose, total, description):

@@ -323,3 +323,20 @@ def test_divergence_is_reported_and_leaves_the_estimator_unfitted(planted):
     with pytest.raises(FloatingPointError, match="learning_rate"):
         emb.fit(X)
     assert not hasattr(emb, "row_vectors_")
+
+
+def test_tables_larger_than_memory_are_refused_before_tensorflow_allocates():
+    with pytest.raises(MemoryError, match=r"embedding_size=1000000000 needs .* more than this machine"):
+        LinkEmbedder(embedding_size=10**9, min_count=1).fit(FILMS)
+
+
+def test_few_kept_links_warn_that_rows_share_vectors():
+    with pytest.warns(UserWarning, match=r"Only 3 links are in min_count=3 .* identical vectors"):
+        LinkEmbedder(embedding_size=8, epochs=1, min_count=3, random_state=0).fit(FILMS)
+
+
+def test_rows_without_known_links_warn_with_their_count():
+    emb = LinkEmbedder(embedding_size=4, epochs=1, min_count=1, random_state=0).fit(FILMS)
+    with pytest.warns(UserWarning, match=r"2 of 3 rows have no known link"):
+        out = emb.transform([["unknown"], ["space"], []])
+    assert not out[[0, 2]].any() and out[1].any()
