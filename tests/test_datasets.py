@@ -99,6 +99,34 @@ def test_load_descr_carries_provenance_and_licences(movies):
     assert "BSD-3-Clause" in movies.DESCR
 
 
+OUTSIDE_REFERENCES = ["tools/", "shared/", "../"]
+
+
+def test_load_descr_points_nowhere_outside_the_package(movies):
+    for needle in OUTSIDE_REFERENCES:
+        assert needle not in movies.DESCR
+    assert "prust/wikipedia-movie-data" in movies.DESCR
+    assert "vega-datasets 3.2.1" in movies.DESCR
+    # The notebook this file stands in for: Deep Learning Cookbook, notebook 04.2.
+    assert "04.2" in movies.DESCR
+    assert "wp_movies_10k.ndjson" in movies.DESCR
+    assert "DOsinga/deep_learning_cookbook" in movies.DESCR
+
+
+def test_dataset_docstrings_point_nowhere_outside_the_package():
+    import sklearn_linkembed.datasets as datasets
+    from sklearn_linkembed.datasets import _movies, _synthetic
+
+    documented = [datasets, _movies, _synthetic] + [
+        getattr(datasets, name) for name in datasets.__all__
+    ]
+    for obj in documented:
+        for needle in OUTSIDE_REFERENCES:
+            assert needle not in (obj.__doc__ or ""), (obj, needle)
+    assert "04.2" in load_wikipedia_movies.__doc__
+    assert "prust/wikipedia-movie-data" in load_wikipedia_movies.__doc__
+
+
 def test_load_properties(movies):
     years = np.array([p["year"] for p in movies.properties])
     assert years.min() >= 1900
@@ -124,6 +152,52 @@ def test_load_as_frame_links_series(movies, movies_frame):
     assert links.map(len).sum() == 285_907
     # The plain fields stay as they are.
     assert movies_frame.titles == movies.titles
+
+
+SCORE_FIELDS = [("rotten_tomatoes", 2_147), ("imdb_rating", 2_479)]
+
+
+@pytest.mark.parametrize("field, _", SCORE_FIELDS)
+def test_load_as_frame_scores_are_series_on_the_links_index(movies, movies_frame, field, _):
+    pd = pytest.importorskip("pandas")
+    scores = movies_frame[field]
+    assert isinstance(scores, pd.Series)
+    assert scores.name == field
+    assert scores.dtype == np.float64
+    assert scores.index.equals(movies_frame.links.index)
+    assert scores.index.name == "title"
+    np.testing.assert_array_equal(scores.to_numpy(), movies[field])
+    # The frame's column is the same data on the same index.
+    pd.testing.assert_series_equal(movies_frame.frame[field], scores)
+
+
+@pytest.mark.parametrize("field, n_known", SCORE_FIELDS)
+def test_load_as_frame_dropna_keeps_exactly_the_known_scores(
+    movies, movies_frame, field, n_known
+):
+    known = movies_frame[field].dropna()
+    mask = ~np.isnan(movies[field])
+    assert len(known) == n_known == np.count_nonzero(mask)
+    assert known.index.tolist() == [t for t, keep in zip(movies.titles, mask) if keep]
+    np.testing.assert_array_equal(known.to_numpy(), movies[field][mask])
+    # Titles select the matching links.
+    assert movies_frame.links[known.index].index.equals(known.index)
+
+
+def test_load_as_frame_false_keeps_arrays_and_lists(movies):
+    assert isinstance(movies.titles, list)
+    assert isinstance(movies.links, list)
+    assert isinstance(movies.properties, list)
+    for field, _ in SCORE_FIELDS:
+        assert type(movies[field]) is np.ndarray
+        assert movies[field].shape == (N_FILMS,)
+    assert "frame" not in movies
+
+
+def test_load_as_frame_alien_scores(movies_frame):
+    assert movies_frame.rotten_tomatoes["Alien (film)"] == pytest.approx(0.97)
+    assert movies_frame.imdb_rating["Alien (film)"] == pytest.approx(8.5)
+    assert movies_frame.rotten_tomatoes.dropna()["Alien (film)"] == pytest.approx(0.97)
 
 
 # --- read_movies_ndjson ------------------------------------------------------

@@ -1,4 +1,10 @@
-"""Loaders for films and their outgoing Wikipedia links, in the seed notebook's layout."""
+"""Loaders for films and their outgoing Wikipedia links.
+
+The layout is that of ``wp_movies_10k.ndjson``, the data file of notebook 04.2,
+"Build a recommender system based on outgoing Wikipedia links", of the Deep
+Learning Cookbook (Douwe Osinga, O'Reilly 2018;
+https://github.com/DOsinga/deep_learning_cookbook).
+"""
 
 import gzip
 import json
@@ -22,14 +28,15 @@ _MIN_FIELDS = 5
 
 
 def read_movies_ndjson(path):
-    r"""Read films and their links from a file in the seed notebook's layout.
+    r"""Read films and their links from a file in the ``wp_movies_10k.ndjson`` layout.
 
     Each line holds one JSON array
     ``[title, properties, links, rotten_tomatoes, imdb_rating]``, as in the
-    ``wp_movies_10k.ndjson`` file of the original notebook and in the bundled
-    data. Lines may carry extra fields before the last two: the Rotten
-    Tomatoes score is always read from ``movie[-2]`` and the IMDB rating from
-    ``movie[-1]``, the way the notebook does. The file may be plain or
+    ``wp_movies_10k.ndjson`` file of the Deep Learning Cookbook's notebook
+    04.2 (Douwe Osinga, O'Reilly 2018) and in the bundled data. Lines may
+    carry extra fields before the last two: the Rotten Tomatoes score is
+    always read from ``movie[-2]`` and the IMDB rating from ``movie[-1]``,
+    the way the notebook does. The file may be plain or
     gzip-compressed; gzip is recognised by its magic bytes, not by its name.
     Blank lines are skipped.
 
@@ -110,14 +117,18 @@ def read_movies_ndjson(path):
 def load_wikipedia_movies(*, as_frame=False):
     """Load the bundled American films and their links (36,116 films).
 
-    A stand-in for the ``wp_movies_10k.ndjson`` file of the seed notebook,
-    rebuilt from public data: the American films listed on Wikipedia (from
-    ``prust/wikipedia-movie-data``, MIT licence, text CC BY-SA 4.0) with
-    their cast, credits parsed from the article's lead, genres and
-    ``"<year> in film"`` as links, and, for the 2,555 films matched to the
-    ``vega-datasets`` movies table (BSD-3-Clause), its distributor, director,
-    Rotten Tomatoes score and IMDB rating. ``DESCR`` tells how every field
-    was derived. The file ships with the package; nothing is downloaded.
+    A stand-in for ``wp_movies_10k.ndjson``, the data file of notebook 04.2,
+    "Build a recommender system based on outgoing Wikipedia links", of the
+    Deep Learning Cookbook (Douwe Osinga, O'Reilly 2018;
+    https://github.com/DOsinga/deep_learning_cookbook), rebuilt from public
+    data: the American films listed on Wikipedia (from
+    https://github.com/prust/wikipedia-movie-data, MIT licence, text from
+    Wikipedia under CC BY-SA 4.0) with their cast, credits parsed from the
+    article's lead, genres and ``"<year> in film"`` as links, and, for the
+    2,555 films matched to the ``data/movies.json`` table of vega-datasets
+    3.2.1 (BSD-3-Clause), its distributor, director, Rotten Tomatoes score
+    and IMDB rating. ``DESCR`` tells how every field was derived. The file
+    ships with the package; nothing is downloaded.
 
     ==================================  =======
     films                                36,116
@@ -130,9 +141,13 @@ def load_wikipedia_movies(*, as_frame=False):
     Parameters
     ----------
     as_frame : bool, default=False
-        If True, ``links`` is returned as a :class:`pandas.Series` indexed by
-        title and a :class:`pandas.DataFrame` is added as ``frame``. Needs
-        pandas.
+        If True, ``links``, ``rotten_tomatoes`` and ``imdb_rating`` are
+        returned as :class:`pandas.Series` sharing one index of titles (index
+        name ``"title"``), each named after its field, and a
+        :class:`pandas.DataFrame` of them is added as ``frame``; ``titles``
+        and ``properties`` stay lists. So
+        ``movies.rotten_tomatoes.dropna()`` maps the rated films' titles to
+        their scores. Needs pandas.
 
     Returns
     -------
@@ -145,12 +160,16 @@ def load_wikipedia_movies(*, as_frame=False):
         links : list of list of str or pandas.Series
             The links of each film, exactly the notebook's ``movie[2]``. With
             ``as_frame=True``, a Series of these lists indexed by title
-            (index name ``"title"``).
-        rotten_tomatoes : ndarray of shape (n_films,), dtype float64
+            (index name ``"title"``, Series name ``"links"``).
+        rotten_tomatoes : ndarray of shape (n_films,), dtype float64, or pandas.Series
             Rotten Tomatoes score as a fraction in [0, 1] (the notebook's
-            ``float(movie[-2][:-1]) / 100``), NaN where missing.
-        imdb_rating : ndarray of shape (n_films,), dtype float64
-            IMDB rating out of 10, NaN where missing.
+            ``float(movie[-2][:-1]) / 100``), NaN where missing. With
+            ``as_frame=True``, a float64 Series named ``"rotten_tomatoes"``
+            with the same index as ``links``.
+        imdb_rating : ndarray of shape (n_films,), dtype float64, or pandas.Series
+            IMDB rating out of 10, NaN where missing. With ``as_frame=True``,
+            a float64 Series named ``"imdb_rating"`` with the same index as
+            ``links``.
         properties : list of dict
             Per-film properties: ``year``, ``genres``, ``cast``,
             ``directed_by``, ``written_by``, ``produced_by``, and for films
@@ -162,8 +181,8 @@ def load_wikipedia_movies(*, as_frame=False):
             ``links``, ``rotten_tomatoes``, ``imdb_rating``, ``year`` and
             ``genres``.
         DESCR : str
-            The data's README: sources, licences, how each field was derived
-            and statistics.
+            The data's README: sources, licences, how the file was built and
+            each field derived, and statistics.
         filename : str
             Where the bundled file lies.
 
@@ -184,6 +203,24 @@ def load_wikipedia_movies(*, as_frame=False):
     ['Sigourney Weaver', 'Tom Skerritt']
     >>> int(np.isfinite(movies.rotten_tomatoes).sum())
     2147
+
+    The scores are Series indexed by title, like ``links``, so ``dropna``
+    keeps the rated films with their titles:
+
+    >>> scores = movies.rotten_tomatoes.dropna()
+    >>> len(scores), scores.name, scores.index.name
+    (2147, 'rotten_tomatoes', 'title')
+    >>> float(scores["Alien (film)"]), float(movies.imdb_rating["Alien (film)"])
+    (0.97, 8.5)
+    >>> scores.head(3)
+    title
+    Hairspray (2007 film)                       0.91
+    Charlie and the Chocolate Factory (film)    0.82
+    Walk Hard: The Dewey Cox Story              0.74
+    Name: rotten_tomatoes, dtype: float64
+    >>> rated_links = movies.links[scores.index]   # the same titles, aligned
+    >>> rated_links.index.equals(scores.index)
+    True
     >>> frame = movies.frame
     >>> frame.columns.tolist()
     ['links', 'rotten_tomatoes', 'imdb_rating', 'year', 'genres']
@@ -292,7 +329,11 @@ def _line_error(filename, lineno, message):
 
 
 def _add_frame(bunch):
-    """Turn ``bunch.links`` into a Series and add ``bunch.frame``, both indexed by title."""
+    """Turn the per-film fields into Series indexed by title and add ``bunch.frame``.
+
+    ``links``, ``rotten_tomatoes`` and ``imdb_rating`` become Series named after
+    the field, all on one index of titles; ``titles`` and ``properties`` stay lists.
+    """
     try:
         import pandas as pd
     except ImportError as exc:
@@ -302,14 +343,18 @@ def _add_frame(bunch):
         ) from exc
     index = pd.Index(bunch.titles, name="title")
     links = pd.Series(bunch.links, index=index, name="links", dtype=object)
+    rotten = pd.Series(bunch.rotten_tomatoes, index=index, name="rotten_tomatoes")
+    imdb = pd.Series(bunch.imdb_rating, index=index, name="imdb_rating")
     bunch.frame = pd.DataFrame(
         {
             "links": links,
-            "rotten_tomatoes": bunch.rotten_tomatoes,
-            "imdb_rating": bunch.imdb_rating,
+            "rotten_tomatoes": rotten,
+            "imdb_rating": imdb,
             "year": np.array([p["year"] for p in bunch.properties], dtype=np.int64),
             "genres": pd.Series([p["genres"] for p in bunch.properties], index=index, dtype=object),
         },
         index=index,
     )
     bunch.links = links
+    bunch.rotten_tomatoes = rotten
+    bunch.imdb_rating = imdb

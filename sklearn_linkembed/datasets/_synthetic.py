@@ -202,8 +202,11 @@ def make_bipartite_graph(
 def make_seed_shaped_graph(random_state=0):
     """Generate a synthetic graph of the seed notebook's shape.
 
-    The notebook kept 66,913 links occurring in at least three of 10,000
-    films, for 949,544 (film, link) pairs. This preset calls
+    The seed notebook is notebook 04.2, "Build a recommender system based on
+    outgoing Wikipedia links", of the Deep Learning Cookbook (Douwe Osinga,
+    O'Reilly 2018; https://github.com/DOsinga/deep_learning_cookbook). From
+    its ``wp_movies_10k.ndjson`` it kept 66,913 links occurring in at least
+    three of 10,000 films, for 949,544 (film, link) pairs. This preset calls
     :func:`make_bipartite_graph` with that shape, 50 communities and the
     default ``mixing`` and ``popularity_exponent``. Half the links appear in
     at most 5 rows while about 15 appear in over 1,000, the first in about
