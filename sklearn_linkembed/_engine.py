@@ -21,7 +21,9 @@ import os
 import numpy as np
 import tensorflow as tf
 
-__all__ = ["Trainer", "pair_loss"]
+from ._pairs import FIBONACCI_MULTIPLIER
+
+__all__ = ["Trainer", "fibonacci_hash", "pair_loss"]
 
 
 def _follow_thread_limit():
@@ -49,6 +51,13 @@ _follow_thread_limit()
 
 _INIT_SCALE = 0.05  # Keras' Embedding initialiser: uniform(-0.05, 0.05)
 _BETA_1, _BETA_2, _EPSILON = 0.9, 0.999, 1e-7
+
+
+def fibonacci_hash(keys, bits):
+    """:func:`sklearn_linkembed._pairs.fibonacci_hash` in TensorFlow (int64 keys)."""
+    golden = tf.constant(np.uint64(FIBONACCI_MULTIPLIER).view(np.int64))
+    return tf.bitwise.bitwise_and(tf.bitwise.right_shift(keys * golden, 64 - bits),
+                                  (1 << bits) - 1)
 
 
 def pair_loss(u, v, labels, loss):
@@ -116,51 +125,52 @@ class _LazyOptimizer:
 
 
 class Trainer:
-    """Embedding tables for ``n_rows`` rows and ``n_links`` links, trained by negative sampling.
+    """Embedding tables for the rows and links of ``pairs``, trained by negative sampling.
 
-    ``sampler`` is a :class:`~sklearn_linkembed.NegativeSampler`: its arrays
-    (true pairs, their weights, the pair bitmap, the non-pair complement
-    of a dense graph, the degree-weighted link table) are copied into the graph
-    as constants, and negatives follow its distribution. A negative that
-    happens to be a true pair is masked out of the loss instead of re-drawn
-    (the sampler re-draws; at link-graph densities the two agree); past the
-    exact bitmap's size, at most about 1.5% of non-pairs share a hashed bit
-    with a true pair and are masked too.
+    ``pairs`` is a :class:`~sklearn_linkembed._pairs.Pairs` and ``config`` a
+    :class:`~sklearn_linkembed._config.TrainingConfig`: the true pairs, their
+    weights, the pair bitmap, the non-pairs of a dense graph and the
+    degree-weighted link table are copied into the graph as constants, and
+    negatives follow ``config``'s distribution. A negative that happens to be a
+    true pair is masked out of the loss instead of re-drawn (the public
+    sampler re-draws; at link-graph densities the two agree); past the exact
+    bitmap's size, at most about 1.5% of non-pairs share a hashed bit with a
+    true pair and are masked too.
     """
 
-    def __init__(self, sampler, *, embedding_size, loss, optimizer, learning_rate, seed,
-                 negative_sharing=1, strategy=None):
-        self.sampler = sampler
-        self.loss = loss
-        self.negative_ratio = sampler.negative_ratio
+    def __init__(self, pairs, config, *, strategy=None):
+        self.pairs = pairs
+        self.config = config
+        self.loss = config.loss
+        self.negative_ratio = config.negative_ratio
         self.strategy = strategy or tf.distribute.get_strategy()
         n_replicas = self.strategy.num_replicas_in_sync
-        self.local_batch = -(-sampler.batch_size // n_replicas)
+        self.local_batch = -(-config.batch_size // n_replicas)
         # With link negatives, each group of `share` consecutive true pairs of a
         # replica's batch is scored against the same k negative links.
-        self.share = min(int(negative_sharing), self.local_batch)
+        self.share = min(int(config.negative_sharing), self.local_batch)
         self.n_groups = -(-self.local_batch // self.share)
         self.global_batch = self.local_batch * n_replicas
-        self.seed = int(seed)
+        self.seed = int(config.seed)
         with self.strategy.scope():
             def init(n, salt):
                 return tf.random.stateless_uniform(
-                    [n, embedding_size], seed=[self.seed, salt],
+                    [n, config.embedding_size], seed=[self.seed, salt],
                     minval=-_INIT_SCALE, maxval=_INIT_SCALE)
 
-            self.row_table = tf.Variable(init(sampler.n_rows, 1), name="row_embedding")
-            self.link_table = tf.Variable(init(sampler.n_links, 2), name="link_embedding")
-            self.optimizer = _LazyOptimizer(optimizer, learning_rate,
+            self.row_table = tf.Variable(init(pairs.n_rows, 1), name="row_embedding")
+            self.link_table = tf.Variable(init(pairs.n_links, 2), name="link_embedding")
+            self.optimizer = _LazyOptimizer(config.optimizer, config.learning_rate,
                                             [self.row_table, self.link_table])
-        self._pair_rows = tf.constant(sampler.pair_rows)
-        self._pair_links = tf.constant(sampler.pair_links)
-        self._pair_weights = tf.constant(sampler.pair_weights)
-        self._pair_bitmap = tf.constant(sampler.pair_bitmap())
-        self._hash_bits = sampler.bitmap_hash_bits
-        self._complement = (None if sampler.complement is None
-                            else tf.constant(sampler.complement))
-        self._link_draws = (None if sampler.link_table is None
-                            else tf.constant(sampler.link_table))
+        self._pair_rows = tf.constant(pairs.rows)
+        self._pair_links = tf.constant(pairs.links)
+        self._pair_weights = tf.constant(pairs.weights)
+        self._pair_bitmap = tf.constant(pairs.bitmap())
+        self._hash_bits = pairs.bitmap_hash_bits
+        complement = pairs.complement() if config.negative_sampling == "pair" else None
+        self._complement = None if complement is None else tf.constant(complement)
+        link_draws = pairs.unigram_table(config.negative_power)
+        self._link_draws = None if link_draws is None else tf.constant(link_draws)
         self._loss_and_gradients = tf.function(self._loss_and_gradients, jit_compile=True,
                                                autograph=False)
         # Not XLA: its batched products are faster as TensorFlow's own kernels, and
@@ -177,7 +187,7 @@ class Trainer:
     # -- in-graph sampling ---------------------------------------------------
     def _negatives(self, n, seed):
         """``n`` random (row, link) non-pairs and a 0/1 mask of those that are not true pairs."""
-        n_links = self.sampler.n_links
+        n_links = self.pairs.n_links
         seed_rows, seed_links = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
         if self._complement is not None:
             pick = tf.random.stateless_uniform([n], seed_rows, 0, tf.size(self._complement,
@@ -185,25 +195,22 @@ class Trainer:
             keys = tf.gather(self._complement, pick)
             return (tf.cast(keys // n_links, tf.int32), tf.cast(keys % n_links, tf.int32),
                     tf.ones([n]))
-        rows = tf.random.stateless_uniform([n], seed_rows, 0, self.sampler.n_rows, tf.int32)
+        rows = tf.random.stateless_uniform([n], seed_rows, 0, self.pairs.n_rows, tf.int32)
         links = self._negative_links(n, seed_links)
         return rows, links, self._not_pairs(rows, links)
 
     def _negative_links(self, n, seed):
         """``n`` links drawn from the negative distribution (uniform or degree-weighted)."""
         if self._link_draws is None:
-            return tf.random.stateless_uniform([n], seed, 0, self.sampler.n_links, tf.int32)
+            return tf.random.stateless_uniform([n], seed, 0, self.pairs.n_links, tf.int32)
         pick = tf.random.stateless_uniform([n], seed, 0, tf.size(self._link_draws), tf.int32)
         return tf.gather(self._link_draws, pick)
 
     def _not_pairs(self, rows, links):
         """1.0 where (row, link) is not a true pair, from the pair bitmap."""
-        index = tf.cast(rows, tf.int64) * self.sampler.n_links + tf.cast(links, tf.int64)
-        if self._hash_bits is not None:  # as NegativeSampler.bitmap_index
-            golden = tf.constant(np.uint64(0x9E3779B97F4A7C15).view(np.int64))
-            index = tf.bitwise.bitwise_and(
-                tf.bitwise.right_shift(index * golden, 64 - self._hash_bits),
-                (1 << self._hash_bits) - 1)
+        index = tf.cast(rows, tf.int64) * self.pairs.n_links + tf.cast(links, tf.int64)
+        if self._hash_bits is not None:  # as Pairs.bitmap_index
+            index = fibonacci_hash(index, self._hash_bits)
         words = tf.gather(self._pair_bitmap, tf.cast(index // 32, tf.int32))
         bit = tf.bitwise.bitwise_and(tf.bitwise.right_shift(words, tf.cast(index % 32, tf.int32)),
                                      1)
@@ -221,7 +228,7 @@ class Trainer:
         pos_rows = tf.gather(self._pair_rows, pos)
         pos_links = tf.gather(self._pair_links, pos)
         pos_weights = tf.gather(self._pair_weights, pos) * valid
-        if self.sampler.negative_sampling == "link":
+        if self.config.negative_sampling == "link":
             return self._link_step(ctx, pos_rows, pos_links, pos_weights, valid, seed)
         neg_rows, neg_links, neg_ok = self._negatives(self.local_batch * k, seed)
         rows = tf.concat([pos_rows, neg_rows], 0)
@@ -331,13 +338,13 @@ class Trainer:
         return total_loss, total_weight
 
     def steps_per_epoch(self):
-        return -(-self.sampler.n_pairs // self.global_batch)
+        return -(-self.pairs.n_pairs // self.global_batch)
 
     def epoch_batches(self, random_state):
         """The epoch's true pairs, shuffled, as a (steps, global_batch) array padded with -1."""
         steps = self.steps_per_epoch()
         order = np.full(steps * self.global_batch, -1, dtype=np.int32)
-        order[:self.sampler.n_pairs] = random_state.permutation(self.sampler.n_pairs)
+        order[:self.pairs.n_pairs] = random_state.permutation(self.pairs.n_pairs)
         return order.reshape(steps, self.global_batch)
 
     def train(self, batches, first_step):

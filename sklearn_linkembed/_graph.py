@@ -1,4 +1,4 @@
-"""Turn user inputs (link lists, matrices, pandas) into a CSR rows x links graph."""
+"""User inputs (link lists, mappings, matrices, pandas) to a CSR rows x links graph, through a fitted vocabulary."""
 
 import math
 from collections.abc import Mapping
@@ -8,9 +8,10 @@ from numbers import Number
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.utils.validation import check_non_negative, validate_data
+from sklearn.utils import check_array
+from sklearn.utils.validation import check_non_negative
 
-__all__ = ["Graph", "graph_from_input", "is_link_lists"]
+__all__ = ["Graph", "LinkVocabulary", "is_link_lists"]
 
 # Fold-in sums a row's weights (times up to 4) in float32; a bound on the total keeps
 # every such sum finite.
@@ -148,26 +149,36 @@ def _row_keys_of(X):
     return None
 
 
-def graph_from_input(estimator, X, *, min_count, reset):
-    """Build the :class:`Graph` of ``X``.
+class LinkVocabulary:
+    """The fitted mapping between an input's links and the columns of the graph.
 
-    With ``reset=True`` (fit) the link vocabulary is learnt from ``X``: links in
-    at least ``min_count`` rows, in order of first appearance, as the seed
-    notebook's ``top_links``; the estimator gets ``_input_kind`` and, for
-    matrices, ``n_features_in_`` (and ``feature_names_in_``). With
-    ``reset=False`` (transform) the fitted vocabulary is used and unknown links
-    are ignored.
+    :meth:`fit_encode` learns it from training data: for link lists, the links
+    in at least ``min_count`` rows, in order of first appearance (the seed
+    notebook's ``top_links``); for a rows x links matrix, its columns with at
+    least ``min_count`` non-zeros. :meth:`encode` maps any later input of the
+    same kind onto those links (unknown links are ignored), :meth:`decode`
+    maps column ids back to link names. It holds no row data and saves as
+    plain arrays (:meth:`to_arrays`, :meth:`from_arrays`).
+
+    Attributes (after fitting): ``input_kind`` ("link_lists" or "matrix"),
+    ``link_keys`` (the name of each column), and for matrices ``columns``
+    (the input columns kept) and ``n_features`` (the input's column count).
     """
-    if reset:
-        estimator._input_kind = "link_lists" if is_link_lists(X) else "matrix"
-    if estimator._input_kind == "link_lists":
-        if not is_link_lists(X):
-            raise TypeError(
-                "This LinkEmbedder was fitted on link lists; transform expects link lists too, "
-                f"got {type(X).__name__}."
-            )
-        rows = _rows_of(X)
-        if reset:
+
+    def __init__(self, min_count=1):
+        self.min_count = min_count
+
+    def __len__(self):
+        return len(self.link_keys)
+
+    def fit_encode(self, X, *, link_names=None):
+        """Learn the vocabulary from ``X`` and return its :class:`Graph`.
+
+        ``link_names`` names a matrix's columns (a DataFrame's); by default they
+        are the column indices.
+        """
+        if is_link_lists(X):
+            rows = _rows_of(X)
             if not rows:
                 raise ValueError("X has 0 rows; at least one row of links is required.")
             vocabulary = {}
@@ -175,38 +186,80 @@ def graph_from_input(estimator, X, *, min_count, reset):
             _check_no_missing_links(rows, vocabulary)
             all_keys = list(vocabulary)
             full = _dedup_csr(row_ids, ids, len(rows), len(all_keys))
-            kept = np.flatnonzero(np.diff(full.tocsc().indptr) >= min_count)
-            csr = full[:, kept]
-            return Graph(csr, [all_keys[i] for i in kept], _row_keys_of(X))
-        key_to_index = {k: i for i, k in enumerate(estimator.links_)}
-        row_ids, ids = _link_ids(rows, key_to_index, grow=False)
-        return Graph(_dedup_csr(row_ids, ids, len(rows), len(key_to_index)), estimator.links_,
-                     _row_keys_of(X))
+            kept = np.flatnonzero(np.diff(full.tocsc().indptr) >= self.min_count)
+            self.input_kind, self.columns, self.n_features = "link_lists", None, None
+            self.link_keys = [all_keys[i] for i in kept]
+            self._index = None
+            return Graph(full[:, kept], self.link_keys, _row_keys_of(X))
+        X = _check_matrix(X, per_row=False)
+        kept = np.flatnonzero(np.diff(X.tocsc().indptr) >= self.min_count)
+        self.input_kind, self.columns, self.n_features = "matrix", kept, X.shape[1]
+        self.link_keys = ([link_names[i] for i in kept] if link_names is not None
+                          else kept.tolist())
+        return Graph(X[:, kept], self.link_keys)
 
-    if is_link_lists(X):
-        raise TypeError(
-            "This LinkEmbedder was fitted on a rows x links matrix; transform expects a matrix "
-            f"with {estimator.n_features_in_} columns, got link lists."
-        )
+    def encode(self, X):
+        """The :class:`Graph` of ``X`` over the fitted links; unknown links are ignored."""
+        if self.input_kind == "link_lists":
+            if not is_link_lists(X):
+                raise TypeError(
+                    "This model was fitted on link lists; transform expects link lists too, "
+                    f"got {type(X).__name__}."
+                )
+            rows = _rows_of(X)
+            if getattr(self, "_index", None) is None:
+                self._index = {k: i for i, k in enumerate(self.link_keys)}
+            row_ids, ids = _link_ids(rows, self._index, grow=False)
+            return Graph(_dedup_csr(row_ids, ids, len(rows), len(self.link_keys)),
+                         self.link_keys, _row_keys_of(X))
+        if is_link_lists(X):
+            raise TypeError(
+                "This model was fitted on a rows x links matrix; transform expects a matrix "
+                f"with {self.n_features} columns, got link lists."
+            )
+        X = _check_matrix(X, per_row=True)
+        if X.shape[1] != self.n_features:
+            raise ValueError(f"X has {X.shape[1]} columns, but the model was fitted on "
+                             f"{self.n_features}.")
+        return Graph(X[:, self.columns], self.link_keys)
+
+    def decode(self, ids):
+        """The link names of column ids ``ids``."""
+        return [self.link_keys[i] for i in np.asarray(ids, dtype=np.int64).ravel()]
+
+    def to_arrays(self):
+        """``(arrays, meta)`` for an archive; the link names travel with the link vectors."""
+        arrays = {} if self.columns is None else {"vocabulary_columns": self.columns}
+        return arrays, {"input_kind": self.input_kind, "n_features": self.n_features,
+                        "min_count": self.min_count}
+
+    @classmethod
+    def from_arrays(cls, arrays, meta, link_keys):
+        """The vocabulary written by :meth:`to_arrays`, with its ``link_keys``."""
+        vocabulary = cls(meta["min_count"])
+        vocabulary.input_kind = meta["input_kind"]
+        if vocabulary.input_kind not in ("link_lists", "matrix"):
+            raise ValueError(f"unknown input kind {vocabulary.input_kind!r}")
+        vocabulary.n_features = meta["n_features"]
+        vocabulary.columns = arrays.get("vocabulary_columns")
+        vocabulary.link_keys = list(link_keys)
+        vocabulary._index = None
+        return vocabulary
+
+
+def _check_matrix(X, *, per_row):
+    """A validated float32 CSR copy of a rows x links matrix of edge weights."""
     try:
-        X = validate_data(
-            estimator, X, accept_sparse="csr", dtype=(np.float32, np.float64), reset=reset
-        )
+        X = check_array(X, accept_sparse="csr", dtype=(np.float32, np.float64))
     except ValueError as exc:
         raise _unreadable_matrix_error(exc) from exc
     with np.errstate(over="ignore"):  # weights beyond float32 are refused just below
-        X = sp.csr_matrix(X, dtype=np.float32)  # a copy: the caller's matrix is never changed
+        X = sp.csr_matrix(X, dtype=np.float32, copy=True)  # the caller's matrix is never changed
     check_non_negative(X, "LinkEmbedder (X holds edge weights)")
-    _check_weight_range(X, per_row=not reset)
+    _check_weight_range(X, per_row=per_row)
     X.eliminate_zeros()
     X.sum_duplicates()
-    if reset:
-        kept = np.flatnonzero(np.diff(X.tocsc().indptr) >= min_count)
-        names = getattr(estimator, "feature_names_in_", None)
-        link_keys = [names[i] for i in kept] if names is not None else kept.tolist()
-        estimator._link_columns = kept
-        return Graph(X[:, kept], link_keys)
-    return Graph(X[:, estimator._link_columns], estimator.links_)
+    return X
 
 
 def _unreadable_matrix_error(exc):
@@ -238,3 +291,7 @@ def _check_weight_range(X, *, per_row):
             f"{' in one row' if per_row else ''}, and must sum to at most "
             f"{_MAX_TOTAL_WEIGHT:.3g} (float32 overflows beyond). Divide X by a constant."
         )
+
+
+def graph_from_input(estimator, X, *, min_count, reset):  # TEMPORARY shim, removed with evaluation's update
+    return estimator._encode(X, reset=reset)

@@ -5,6 +5,7 @@ import os
 import time
 import warnings
 from numbers import Integral, Real
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import ClassVar
 
@@ -17,13 +18,14 @@ from sklearn.base import (
 )
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._config import TrainingConfig
 from ._foldin import fold_in
-from ._graph import graph_from_input
+from ._graph import LinkVocabulary, _unreadable_matrix_error, is_link_lists
+from ._pairs import Pairs, negative_probability
 from ._persistence import load_archive, save_archive
 from .keyedvectors import KeyedVectors, most_similar
-from .sampling import NegativeSampler
 
 __all__ = ["LinkEmbedder"]
 
@@ -249,36 +251,59 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         return self
 
     def _fit(self, X):
-        graph = graph_from_input(self, X, min_count=self.min_count, reset=True)
-        graph.csr.sort_indices()
-        self._check_table_memory(*graph.csr.shape)
+        graph = self._encode(X, reset=True)
+        pairs = Pairs.from_csr(graph.csr)
+        pairs.check_samplable(self.min_count)
+        self._check_table_memory(pairs.n_rows, pairs.n_links)
         _warn_few_links(graph.csr, self.embedding_size, self.min_count)
         rng = check_random_state(self.random_state)
-        seed = int(rng.randint(np.iinfo(np.int32).max))
-        sampler, trainer = self._trainer(graph, seed)
-        self.loss_curve_ = self._train(trainer, rng)
-        self.n_iter_ = len(self.loss_curve_)
-        self.links_ = list(graph.link_keys)
-        self.link_counts_ = np.bincount(sampler.pair_links, minlength=sampler.n_links)
-        self.link_vectors_ = KeyedVectors(trainer.link_vectors(), self.links_)
-        self._seed = seed
+        config = self._training_config(int(rng.randint(np.iinfo(np.int32).max)))
+        trainer = self._trainer(pairs, config)
+        loss_curve = self._train(trainer, rng)
+        links = KeyedVectors(trainer.link_vectors(), self.vocabulary_.link_keys)
+        state = _FittedState(self.vocabulary_, links, pairs.link_degree(), loss_curve,
+                             config.seed, row_vectors=None)
+        state.apply(self)
         rows = self._fold_in(graph.csr)
         keys = graph.row_keys if graph.row_keys is not None else list(range(rows.shape[0]))
         self.row_vectors_ = KeyedVectors(rows, keys)
 
-    def _trainer(self, graph, seed):
-        """The sampler and the engine for ``graph`` with this estimator's parameters."""
-        sampler = NegativeSampler(graph, batch_size=self.batch_size,
-                                  negative_ratio=self.negative_ratio,
-                                  negative_power=self.negative_power,
-                                  negative_sampling=self.negative_sampling,
-                                  min_count=self.min_count)  # named in its errors
+    def _encode(self, X, *, reset):
+        """The graph of ``X`` through the vocabulary, learnt from ``X`` when ``reset``."""
+        names = None
+        if not is_link_lists(X):
+            try:  # the estimator's own n_features_in_ and feature_names_in_
+                X = validate_data(self, X, accept_sparse="csr",
+                                  dtype=(np.float32, np.float64), reset=reset)
+            except ValueError as exc:
+                raise _unreadable_matrix_error(exc) from exc
+            names = getattr(self, "feature_names_in_", None)
+        elif reset:
+            for stale in ("n_features_in_", "feature_names_in_"):
+                self.__dict__.pop(stale, None)
+        if reset:
+            self.vocabulary_ = LinkVocabulary(self.min_count)
+            graph = self.vocabulary_.fit_encode(X, link_names=names)
+        else:
+            graph = self.vocabulary_.encode(X)
+        graph.csr.sort_indices()
+        return graph
+
+    def _training_config(self, seed):
+        """This estimator's parameters as the engine reads them, with ``seed`` drawn by fit."""
+        return TrainingConfig(
+            embedding_size=self.embedding_size, batch_size=self.batch_size,
+            negative_ratio=self.negative_ratio, negative_power=self.negative_power,
+            negative_sampling=self.negative_sampling, negative_sharing=self.negative_sharing,
+            loss=self.loss, optimizer=self._optimizer(), learning_rate=self.learning_rate,
+            seed=seed)
+
+    @staticmethod
+    def _trainer(pairs, config, strategy=None):
+        """The TensorFlow engine for ``pairs``; the one internal hook benchmarks use."""
         from ._engine import Trainer  # TensorFlow is imported only to train
 
-        trainer = Trainer(sampler, embedding_size=self.embedding_size, loss=self.loss,
-                          optimizer=self._optimizer(), learning_rate=self.learning_rate, seed=seed,
-                          negative_sharing=self.negative_sharing)
-        return sampler, trainer
+        return Trainer(pairs, config, strategy=strategy)
 
     def _check_table_memory(self, n_rows, n_links):
         """Refuse tables larger than this machine's memory before TensorFlow tries to allocate."""
@@ -330,10 +355,7 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         return losses
 
     def _fold_in(self, csr):
-        probability = None
-        if self.negative_power > 0:
-            probability = self.link_counts_.astype(np.float64) ** self.negative_power
-            probability /= probability.sum()
+        probability = negative_probability(self.link_counts_, self.negative_power)
         empty = int(np.count_nonzero(np.diff(csr.indptr) == 0))
         if empty:
             warnings.warn(
@@ -381,9 +403,7 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         array([[0., 0., 0., 0.]], dtype=float32)
         """
         check_is_fitted(self)
-        graph = graph_from_input(self, X, min_count=self.min_count, reset=False)
-        graph.csr.sort_indices()
-        return self._fold_in(graph.csr)
+        return self._fold_in(self._encode(X, reset=False).csr)
 
     def fit_transform(self, X, y=None):
         """Fit to ``X`` and return its row vectors; equals ``fit(X).transform(X)``.
@@ -510,16 +530,8 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         if not (params["random_state"] is None or isinstance(params["random_state"], Integral)):
             params["random_state"] = None  # a RandomState instance has no faithful JSON form
         params = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in params.items()}
-        arrays, meta = self.row_vectors_._to_arrays("row_")
-        link_arrays, link_meta = self.link_vectors_._to_arrays("link_")
-        arrays.update(link_arrays, link_counts=self.link_counts_,
-                      loss_curve=np.asarray(self.loss_curve_, dtype=np.float64))
-        meta.update(link_meta, params=params, seed=int(self._seed), input_kind=self._input_kind)
-        if self._input_kind == "matrix":
-            arrays["link_columns"] = self._link_columns
-            meta["n_features_in"] = int(self.n_features_in_)
-            if hasattr(self, "feature_names_in_"):
-                arrays["feature_names_in"] = np.asarray(self.feature_names_in_, dtype=str)
+        arrays, meta = _FittedState.of(self).to_arrays()
+        meta["params"] = params
         return save_archive(path, "LinkEmbedder", arrays, meta)
 
     @classmethod
@@ -564,30 +576,26 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         try:
             est = cls(**meta["params"])
             est._validate_params()
-            est.row_vectors_ = KeyedVectors._from_arrays(arrays, meta, "row_")
-            est.link_vectors_ = KeyedVectors._from_arrays(arrays, meta, "link_")
-            est.links_ = list(est.link_vectors_.index_to_key)
-            est.link_counts_ = arrays["link_counts"]
-            est.loss_curve_ = arrays["loss_curve"].tolist()
-            est.n_iter_ = len(est.loss_curve_)
-            est._seed = meta["seed"]
-            est._input_kind = meta["input_kind"]
-            if est._input_kind == "matrix":
-                est._link_columns = arrays["link_columns"]
-                est.n_features_in_ = meta["n_features_in"]
-                if "feature_names_in" in arrays:
-                    est.feature_names_in_ = arrays["feature_names_in"].astype(object)
+            _FittedState.from_arrays(arrays, meta).apply(est)
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"{path} is not a valid LinkEmbedder archive: missing or bad "
                              f"entry {exc}") from None
         return est
 
     @property
+    def _input_kind(self):  # TEMPORARY, removed with evaluation's update
+        return self.vocabulary_.input_kind
+
+    @property
+    def _link_columns(self):  # TEMPORARY, removed with evaluation's update
+        return self.vocabulary_.columns
+
+    @property
     def _n_features_out(self):
         return self.embedding_size
 
     def __sklearn_is_fitted__(self):
-        return hasattr(self, "link_vectors_")
+        return hasattr(self, "row_vectors_")
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -595,6 +603,73 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         tags.input_tags.positive_only = True
         tags.transformer_tags.preserves_dtype = ["float32"]
         return tags
+
+
+@dataclass
+class _FittedState:
+    """Everything ``fit`` learns, in one place: set by fit, written by save, read by load.
+
+    ``apply`` sets the estimator's fitted attributes, the derived ones
+    (``links_``, ``n_iter_``, ``n_features_in_``, ``feature_names_in_``) included.
+    The archive layout (format version 1) is the one earlier releases wrote.
+    """
+
+    vocabulary: LinkVocabulary
+    link_vectors: KeyedVectors
+    link_counts: np.ndarray
+    loss_curve: list
+    seed: int
+    row_vectors: KeyedVectors | None
+    feature_names: np.ndarray | None = None
+
+    @classmethod
+    def of(cls, est):
+        return cls(est.vocabulary_, est.link_vectors_, est.link_counts_, est.loss_curve_,
+                   est._seed, est.row_vectors_, getattr(est, "feature_names_in_", None))
+
+    def apply(self, est):
+        est.vocabulary_ = self.vocabulary
+        est.link_vectors_ = self.link_vectors
+        est.links_ = list(self.vocabulary.link_keys)
+        est.link_counts_ = self.link_counts
+        est.loss_curve_ = list(self.loss_curve)
+        est.n_iter_ = len(self.loss_curve)
+        est._seed = int(self.seed)
+        if self.row_vectors is not None:
+            est.row_vectors_ = self.row_vectors
+        if self.vocabulary.input_kind == "matrix":
+            est.n_features_in_ = self.vocabulary.n_features
+            if self.feature_names is not None:
+                est.feature_names_in_ = self.feature_names
+
+    def to_arrays(self):
+        arrays, meta = self.row_vectors._to_arrays("row_")
+        link_arrays, link_meta = self.link_vectors._to_arrays("link_")
+        arrays.update(link_arrays, link_counts=self.link_counts,
+                      loss_curve=np.asarray(self.loss_curve, dtype=np.float64))
+        meta.update(link_meta, seed=int(self.seed), input_kind=self.vocabulary.input_kind,
+                    min_count=self.vocabulary.min_count)
+        if self.vocabulary.input_kind == "matrix":
+            arrays["link_columns"] = self.vocabulary.columns
+            meta["n_features_in"] = int(self.vocabulary.n_features)
+            if self.feature_names is not None:
+                arrays["feature_names_in"] = np.asarray(self.feature_names, dtype=str)
+        return arrays, meta
+
+    @classmethod
+    def from_arrays(cls, arrays, meta):
+        links = KeyedVectors._from_arrays(arrays, meta, "link_")
+        matrix = meta["input_kind"] == "matrix"
+        vocabulary = LinkVocabulary.from_arrays(
+            {"vocabulary_columns": arrays["link_columns"]} if matrix else {},
+            {"input_kind": meta["input_kind"],
+             "n_features": meta["n_features_in"] if matrix else None,
+             "min_count": meta.get("min_count", meta["params"]["min_count"])},
+            links.index_to_key)
+        names = arrays.get("feature_names_in")
+        return cls(vocabulary, links, arrays["link_counts"], arrays["loss_curve"].tolist(),
+                   meta["seed"], KeyedVectors._from_arrays(arrays, meta, "row_"),
+                   None if names is None else names.astype(object))
 
 
 def _warn_few_links(csr, embedding_size, min_count):

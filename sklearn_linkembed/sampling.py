@@ -21,34 +21,13 @@ Examples
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
-from ._graph import Graph, graph_from_input
+from ._graph import Graph, LinkVocabulary
+from ._pairs import Pairs
 
 __all__ = ["NegativeSampler"]
-
-# Above this density rejection sampling wastes most draws: sample the
-# complement (the non-pairs), enumerated, instead.
-_DENSE = 0.5
-_MAX_CELLS_ENUMERATED = 2**26
-# Size of the word2vec-style table that makes degree-weighted link draws O(1).
-_TABLE_SIZE = 2**22
-# A bit per (row, link) cell answers "is this a true pair?" in the engine with
-# one lookup instead of a binary search over the sorted pair keys, the slowest
-# part of a step before. It is exact while small (<= 128 MiB) or no larger than
-# 4x those keys (density >= 1/256); past that the cells are hashed into 64 bits
-# per pair, so memory stays O(pairs): no true pair is ever missed, and at most
-# about 1.5% of the non-pairs share a bit with a true pair and are dropped too.
-_MAX_BITMAP_BITS_PER_PAIR = 256
-_SMALL_BITMAP_BITS = 2**30
-_HASHED_BITS_PER_PAIR = 64
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing's multiplier
-
-
-class _GraphHolder(BaseEstimator):
-    """Lets :func:`graph_from_input` validate a matrix outside an estimator."""
 
 
 class NegativeSampler:
@@ -128,8 +107,7 @@ class NegativeSampler:
     )
     def __init__(self, X, *, batch_size=512, negative_ratio=10, negative_power=0.0,
                  min_count=3, negative_label=-1.0, negative_sampling="pair", random_state=None):
-        graph = X if isinstance(X, Graph) else graph_from_input(
-            _GraphHolder(), X, min_count=min_count, reset=True)
+        graph = X if isinstance(X, Graph) else LinkVocabulary(min_count).fit_encode(X)
         self.batch_size = batch_size
         self.negative_ratio = negative_ratio
         self.negative_power = negative_power
@@ -138,53 +116,28 @@ class NegativeSampler:
         self.random_state = random_state
         self.link_keys = graph.link_keys
         self.row_keys = graph.row_keys
-        csr = graph.csr
-        self.n_rows, self.n_links = csr.shape
-        self.n_pairs = csr.nnz
-        if self.n_pairs == 0:
-            raise ValueError(
-                f"The graph has no (row, link) pairs left after min_count={min_count}: no link "
-                f"occurs in {min_count} or more rows (got {self.n_rows} sample"
-                f"{'' if self.n_rows == 1 else 's'}). Lower min_count or pass more rows."
-            )
-        csr.sort_indices()
-        self.pair_rows = np.repeat(np.arange(self.n_rows, dtype=np.int32), np.diff(csr.indptr))
-        self.pair_links = csr.indices.astype(np.int32)
-        # Edge weights scale each true pair's loss; binary graphs give all ones.
-        self.pair_weights = (csr.data / csr.data.mean()).astype(np.float32)
-        # Sorted because CSR is sorted by row then link: membership is a binary search.
-        self._pair_keys = self.pair_rows.astype(np.int64) * self.n_links + self.pair_links
-        self._init_negatives()
+        self.pairs = Pairs.from_csr(graph.csr)
+        self.n_rows, self.n_links = graph.csr.shape
+        self.n_pairs = self.pairs.n_pairs
+        if self.negative_ratio or self.n_pairs == 0:
+            self.pairs.check_samplable(min_count)  # no pair, no non-pair, or too dense
+        self._complement = self.pairs.complement()
+        self._link_table = self.pairs.unigram_table(negative_power)
 
-    def _init_negatives(self):
-        cells = self.n_rows * self.n_links
-        n_free = cells - self.n_pairs
-        if self.negative_ratio and n_free == 0:
-            raise ValueError(
-                f"The graph is complete: all {self.n_rows} rows link to all {self.n_links} links, "
-                "so no negative (row, link) non-pair exists. Negative sampling needs a sparser "
-                "graph (or negative_ratio=0)."
-            )
-        # A row linked to every link has no non-link of its own: under "link"
-        # sampling its non-pairs are drawn as under "pair".
-        self._full_rows = (np.bincount(self.pair_rows, minlength=self.n_rows) == self.n_links)
-        self.complement = None
-        if self.n_pairs / cells > _DENSE:
-            if cells > _MAX_CELLS_ENUMERATED:
-                raise ValueError(
-                    f"The graph is too dense to draw negatives from: {self.n_pairs} of "
-                    f"{cells} possible pairs are true pairs (density "
-                    f"{self.n_pairs / cells:.2f} > {_DENSE}). Raise min_count or drop links "
-                    "present in most rows."
-                )
-            free = np.ones(cells, dtype=bool)
-            free[self._pair_keys] = False
-            self.complement = np.flatnonzero(free).astype(np.int64)
-        self.link_table = None
-        if self.negative_power > 0:
-            degree = np.bincount(self.pair_links, minlength=self.n_links).astype(np.float64)
-            p = degree**self.negative_power
-            self.link_table = _unigram_table(p / p.sum(), max(_TABLE_SIZE, 16 * self.n_links))
+    @property
+    def pair_rows(self):
+        """Row id of each true pair (int32, CSR order)."""
+        return self.pairs.rows
+
+    @property
+    def pair_links(self):
+        """Link id of each true pair (int32, CSR order)."""
+        return self.pairs.links
+
+    @property
+    def pair_weights(self):
+        """Weight of each true pair's loss (float32, mean 1; all ones for binary graphs)."""
+        return self.pairs.weights
 
     def __len__(self):
         """Batches per epoch (every true pair once)."""
@@ -218,9 +171,7 @@ class NegativeSampler:
         >>> sampler.is_pair([0, 1, 1], [0, 0, 1]).tolist()
         [True, False, True]
         """
-        keys = np.asarray(rows, dtype=np.int64) * self.n_links + np.asarray(links)
-        pos = np.minimum(np.searchsorted(self._pair_keys, keys), self.n_pairs - 1)
-        return self._pair_keys[pos] == keys
+        return self.pairs.contains(rows, links)
 
     def pair_bitmap(self):
         """The true pairs as bits of int32 words, for O(1) membership tests.
@@ -247,25 +198,12 @@ class NegativeSampler:
         >>> sampler.pair_bitmap()  # keys 0, 1 and 3: 0b1011
         array([11], dtype=int32)
         """
-        index = self.bitmap_index(self._pair_keys)
-        n_bits = (self.n_rows * self.n_links if self.bitmap_hash_bits is None
-                  else 1 << self.bitmap_hash_bits)
-        words = np.zeros(-(-n_bits // 32), dtype=np.uint32)
-        if self.bitmap_hash_bits is not None:  # hashing loses the keys' order
-            index = np.sort(index)
-        bits = np.left_shift(np.uint32(1), (index & 31).astype(np.uint32))
-        word = index >> 5
-        starts = np.flatnonzero(np.r_[True, word[1:] != word[:-1]])
-        words[word[starts]] = np.bitwise_or.reduceat(bits, starts)
-        return words.view(np.int32)
+        return self.pairs.bitmap()
 
     @property
     def bitmap_hash_bits(self):
         """``None`` when :meth:`pair_bitmap` has a bit per cell, else its size as a power of 2."""
-        cells = self.n_rows * self.n_links
-        if cells <= max(_MAX_BITMAP_BITS_PER_PAIR * self.n_pairs, _SMALL_BITMAP_BITS):
-            return None
-        return int(np.ceil(np.log2(_HASHED_BITS_PER_PAIR * self.n_pairs)))
+        return self.pairs.bitmap_hash_bits
 
     def bitmap_index(self, keys):
         """Bit of :meth:`pair_bitmap` that stands for each pair key.
@@ -292,12 +230,7 @@ class NegativeSampler:
         >>> sampler.bitmap_index([0, 3])  # a small graph: one bit per cell
         array([0, 3])
         """
-        keys = np.asarray(keys, dtype=np.int64)
-        if self.bitmap_hash_bits is None:
-            return keys
-        with np.errstate(over="ignore"):
-            hashed = keys.astype(np.uint64) * _GOLDEN
-        return (hashed >> np.uint64(64 - self.bitmap_hash_bits)).astype(np.int64)
+        return self.pairs.bitmap_index(keys)
 
     def draw_negatives(self, n, random_state=None, rows=None):
         """Draw ``n`` random non-pairs ``(rows, links)``; none is a true pair.
@@ -338,7 +271,7 @@ class NegativeSampler:
         if rows is not None:
             rows = np.array(rows, dtype=np.int32)
             links = self._draw_links(rng, len(rows))
-            full = np.flatnonzero(self._full_rows[rows])
+            full = np.flatnonzero(self.pairs.full_rows()[rows])
             if len(full):
                 rows[full], links[full] = self.draw_negatives(len(full), rng)
             bad = np.flatnonzero(self.is_pair(rows, links))
@@ -347,8 +280,8 @@ class NegativeSampler:
                 links[bad] = self._draw_links(rng, len(bad))
                 bad = bad[self.is_pair(rows[bad], links[bad])]
             return rows, links
-        if self.complement is not None:
-            rows, links = np.divmod(self.complement[rng.randint(len(self.complement), size=n)],
+        if self._complement is not None:
+            rows, links = np.divmod(self._complement[rng.randint(len(self._complement), size=n)],
                                     self.n_links)
             return rows.astype(np.int32), links.astype(np.int32)
         rows = rng.randint(self.n_rows, size=n).astype(np.int32)
@@ -364,9 +297,9 @@ class NegativeSampler:
         raise RuntimeError("Could not draw non-pairs; the graph is too dense.")  # pragma: no cover
 
     def _draw_links(self, rng, n):
-        if self.link_table is None:
+        if self._link_table is None:
             return rng.randint(self.n_links, size=n).astype(np.int32)
-        return self.link_table[rng.randint(len(self.link_table), size=n)]
+        return self._link_table[rng.randint(len(self._link_table), size=n)]
 
     def batches(self, epochs=1):
         """Yield ``(rows, links, labels)`` batches for ``epochs`` passes over the pairs.
@@ -408,15 +341,15 @@ class NegativeSampler:
             order = rng.permutation(self.n_pairs)
             for start in range(0, self.n_pairs, self.batch_size):
                 pos = order[start:start + self.batch_size]
-                rows = (np.repeat(self.pair_rows[pos], self.negative_ratio)
+                rows = (np.repeat(self.pairs.rows[pos], self.negative_ratio)
                         if self.negative_sampling == "link" else None)
                 neg_rows, neg_links = self.draw_negatives(len(pos) * self.negative_ratio, rng,
                                                           rows=rows)
                 labels = np.full(len(pos) * (1 + self.negative_ratio), self.negative_label,
                                  dtype=np.float32)
                 labels[:len(pos)] = 1.0
-                yield (np.concatenate([self.pair_rows[pos], neg_rows]),
-                       np.concatenate([self.pair_links[pos], neg_links]), labels)
+                yield (np.concatenate([self.pairs.rows[pos], neg_rows]),
+                       np.concatenate([self.pairs.links[pos], neg_links]), labels)
             epoch += 1
 
     def as_tf_dataset(self, epochs=None, *, row_name="movie", link_name="link"):
@@ -466,13 +399,3 @@ class NegativeSampler:
             output_signature=({link_name: spec, row_name: spec},
                               tf.TensorSpec(shape=(None,), dtype=tf.float32)),
         ).prefetch(tf.data.AUTOTUNE)
-
-
-def _unigram_table(p, size):
-    """int32 table in which link ``i`` fills about ``p[i] * size`` cells (word2vec's trick)."""
-    counts = np.floor(p * size).astype(np.int64)
-    # Largest remainders get the cells lost to flooring, so the table has exactly `size` cells.
-    short = size - counts.sum()
-    if short > 0:
-        counts[np.argsort(counts - p * size)[:short]] += 1
-    return np.repeat(np.arange(len(p), dtype=np.int32), counts)

@@ -26,7 +26,7 @@ import scipy.sparse as sp
 from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import InvalidParameterError
 
-from sklearn_linkembed import KeyedVectors, LinkEmbedder, NegativeSampler, sampling
+from sklearn_linkembed import KeyedVectors, LinkEmbedder, NegativeSampler, _pairs
 from sklearn_linkembed._persistence import FORMAT_VERSION, load_archive
 
 pd = pytest.importorskip("pandas")
@@ -142,7 +142,7 @@ def test_fit_transform_refuses_like_fit(no_training):
 
 def test_too_dense_to_enumerate_is_refused(no_training, monkeypatch):
     """Above density 1/2 non-pairs are enumerated; past a size that is an error, not a hang."""
-    monkeypatch.setattr(sampling, "_MAX_CELLS_ENUMERATED", 10)
+    monkeypatch.setattr(_pairs, "_MAX_CELLS_ENUMERATED", 10)
     X = np.ones((5, 4))
     X[0, 0] = 0
     with pytest.raises(ValueError, match=r"too dense .*density 0\.95 > 0\.5.*min_count"):

@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from sklearn_linkembed._engine import Trainer
 from sklearn_linkembed.sampling import NegativeSampler
 
 
@@ -18,10 +17,9 @@ def sampler():
 @pytest.mark.parametrize("negative_sampling", ["pair", "link"])
 @pytest.mark.parametrize("optimizer", ["nadam", "adam", "adagrad", "sgd"])
 def test_a_step_updates_only_the_rows_it_touches(sampler, optimizer, negative_sampling,
-                                                 monkeypatch):
-    monkeypatch.setattr(sampler, "negative_sampling", negative_sampling)
-    trainer = Trainer(sampler, embedding_size=6, loss="cosine_mse", optimizer=optimizer,
-                      learning_rate=0.1, seed=0)
+                                                 make_trainer):
+    trainer = make_trainer(sampler, embedding_size=6, loss="cosine_mse", optimizer=optimizer,
+                           negative_sampling=negative_sampling)
     before = trainer.row_vectors(), trainer.link_vectors()
     batch = np.arange(8, dtype=np.int32)[None, :]
     trainer.train(batch, 0)
@@ -39,20 +37,20 @@ def test_a_step_updates_only_the_rows_it_touches(sampler, optimizer, negative_sa
             assert np.count_nonzero(np.abs(variable.numpy()).sum(axis=1)) <= 8 * 3
 
 
-def test_padding_of_the_last_batch_changes_nothing(sampler):
-    trainer = Trainer(sampler, embedding_size=6, loss="cosine_mse", optimizer="sgd",
-                      learning_rate=0.1, seed=0)
+def test_padding_of_the_last_batch_changes_nothing(sampler, make_trainer):
+    trainer = make_trainer(sampler, embedding_size=6, loss="cosine_mse", optimizer="sgd",
+                           learning_rate=0.1, seed=0)
     before = trainer.row_vectors()
     loss, weight = trainer.train(np.full((1, 8), -1, dtype=np.int32), 0)
     assert loss == weight == 0.0
     np.testing.assert_array_equal(trainer.row_vectors(), before)
 
 
-def test_same_seed_and_schedule_give_the_same_bits(sampler):
+def test_same_seed_and_schedule_give_the_same_bits(sampler, make_trainer):
     tables = []
     for _ in range(2):
-        trainer = Trainer(sampler, embedding_size=6, loss="logistic", optimizer="nadam",
-                          learning_rate=0.05, seed=3)
+        trainer = make_trainer(sampler, embedding_size=6, loss="logistic", optimizer="nadam",
+                               learning_rate=0.05, seed=3)
         batches = trainer.epoch_batches(np.random.RandomState(0))
         trainer.train(batches, 0)
         tables.append(trainer.link_vectors())
@@ -75,7 +73,7 @@ def test_losses_at_the_start_are_the_notebooks():
 
 
 @pytest.mark.parametrize("sharing, batch_size", [(1, 12), (3, 10), (12, 12)])
-def test_runs_of_true_pairs_share_their_negative_links(sharing, batch_size):
+def test_runs_of_true_pairs_share_their_negative_links(sharing, batch_size, make_trainer):
     # A link step changes only the true pairs' links and the runs' negative links:
     # ceil(batch / sharing) runs of k links each.
     X = sp.random(3000, 2000, density=0.004, format="csr", random_state=1, dtype=np.float32)
@@ -83,8 +81,8 @@ def test_runs_of_true_pairs_share_their_negative_links(sharing, batch_size):
     k = 4
     sampler = NegativeSampler(X, batch_size=batch_size, negative_ratio=k, min_count=1,
                               negative_sampling="link")
-    trainer = Trainer(sampler, embedding_size=6, loss="cosine_mse", optimizer="sgd",
-                      learning_rate=0.1, seed=0, negative_sharing=sharing)
+    trainer = make_trainer(sampler, embedding_size=6, loss="cosine_mse", optimizer="sgd",
+                           learning_rate=0.1, seed=0, negative_sharing=sharing)
     before = trainer.link_vectors()
     batch = np.arange(batch_size, dtype=np.int32)[None, :]
     loss, weight = trainer.train(batch, 0)
@@ -100,3 +98,18 @@ def test_runs_of_true_pairs_share_their_negative_links(sharing, batch_size):
     # that is a true pair of the row (masked: here the first pairs share a row).
     assert batch_size * (1 + k) - 2 * sharing <= weight <= batch_size * (1 + k)
     assert np.isfinite(loss)
+
+
+def test_numpy_and_tensorflow_hash_pair_keys_alike():
+    # The engine's in-graph bitmap lookup must address the bits Pairs.bitmap set.
+    import tensorflow as tf
+
+    from sklearn_linkembed._engine import fibonacci_hash as tf_hash
+    from sklearn_linkembed._pairs import fibonacci_hash
+
+    rng = np.random.RandomState(0)
+    keys = np.r_[0, 1, 2**62 - 1, 2**63 - 1, rng.randint(0, 2**62, size=10_000, dtype=np.int64)]
+    for bits in (1, 20, 33, 40, 63):
+        expected = fibonacci_hash(keys, bits)
+        assert expected.min() >= 0 and expected.max() < 2**bits
+        np.testing.assert_array_equal(tf_hash(tf.constant(keys), bits).numpy(), expected)

@@ -126,15 +126,13 @@ def test_pair_bitmap_marks_exactly_the_true_pairs():
     assert marked.sum() == sampler.n_pairs
 
 
-def test_engine_masks_exactly_the_negatives_that_are_true_pairs():
+def test_engine_masks_exactly_the_negatives_that_are_true_pairs(make_trainer):
     import tensorflow as tf
-
-    from sklearn_linkembed._engine import Trainer
 
     X = _random_graph(40, 30, 0.3, seed=1)
     sampler = NegativeSampler(X, min_count=1)
-    trainer = Trainer(sampler, embedding_size=4, loss="cosine_mse", optimizer="sgd",
-                      learning_rate=0.1, seed=0)
+    trainer = make_trainer(sampler, embedding_size=4, loss="cosine_mse", optimizer="sgd",
+                           learning_rate=0.1, seed=0)
     rows, links, ok = trainer._negatives(5000, tf.constant([1, 2], tf.int64))
     expected = ~sampler.is_pair(rows.numpy(), links.numpy())
     np.testing.assert_array_equal(ok.numpy().astype(bool), expected)
@@ -163,10 +161,10 @@ def test_link_corruption_falls_back_to_pairs_for_a_row_that_links_to_everything(
 
 
 def test_hashed_bitmap_never_misses_a_true_pair_and_rarely_flags_a_non_pair(monkeypatch):
-    from sklearn_linkembed import sampling
+    from sklearn_linkembed import _pairs
 
-    monkeypatch.setattr(sampling, "_SMALL_BITMAP_BITS", 0)
-    monkeypatch.setattr(sampling, "_MAX_BITMAP_BITS_PER_PAIR", 0)  # force hashing
+    monkeypatch.setattr(_pairs, "_SMALL_BITMAP_BITS", 0)
+    monkeypatch.setattr(_pairs, "_MAX_BITMAP_BITS_PER_PAIR", 0)  # force hashing
     X = _random_graph(3000, 2000, 0.002, seed=4)
     sampler = NegativeSampler(X, min_count=1)
     assert sampler.bitmap_hash_bits == int(np.ceil(np.log2(64 * sampler.n_pairs)))
@@ -182,18 +180,17 @@ def test_hashed_bitmap_never_misses_a_true_pair_and_rarely_flags_a_non_pair(monk
     assert marked(rows, links).mean() < 0.03
 
 
-def test_engine_hashed_mask_matches_the_sampler(monkeypatch):
+def test_engine_hashed_mask_matches_the_sampler(monkeypatch, make_trainer):
     import tensorflow as tf
 
-    from sklearn_linkembed import sampling
-    from sklearn_linkembed._engine import Trainer
+    from sklearn_linkembed import _pairs
 
-    monkeypatch.setattr(sampling, "_SMALL_BITMAP_BITS", 0)
-    monkeypatch.setattr(sampling, "_MAX_BITMAP_BITS_PER_PAIR", 0)
+    monkeypatch.setattr(_pairs, "_SMALL_BITMAP_BITS", 0)
+    monkeypatch.setattr(_pairs, "_MAX_BITMAP_BITS_PER_PAIR", 0)
     X = _random_graph(300, 200, 0.05, seed=5)
     sampler = NegativeSampler(X, min_count=1)
-    trainer = Trainer(sampler, embedding_size=4, loss="cosine_mse", optimizer="sgd",
-                      learning_rate=0.1, seed=0)
+    trainer = make_trainer(sampler, embedding_size=4, loss="cosine_mse", optimizer="sgd",
+                           learning_rate=0.1, seed=0)
     rows, links, ok = trainer._negatives(20_000, tf.constant([3, 4], tf.int64))
     rows, links, ok = rows.numpy(), links.numpy(), ok.numpy().astype(bool)
     words = sampler.pair_bitmap().view(np.uint32)
