@@ -20,7 +20,11 @@ transform(X)[rows]`` bit for bit.
 import itertools
 
 import numpy as np
+import scipy.sparse as sp
 from scipy.special import expit
+
+from ._pairs import Pairs
+from ._utils import unit_rows as _unit
 
 __all__ = ["fold_in"]
 
@@ -113,10 +117,8 @@ def _fold_in_chunk(csr, V, loss, seed, k, moments, n_steps, lr):
     uniform = (draws >> np.uint64(11)).astype(np.float64) / float(1 << 53)
     neg_links = np.minimum(np.searchsorted(cdf, uniform, side="right"), len(V) - 1)
     # A negative that is one of the row's own links is dropped (weight 0).
-    keys = rows.astype(np.int64) * len(V) + links
-    neg_keys = neg_rows.astype(np.int64) * len(V) + neg_links
-    hit = np.minimum(np.searchsorted(keys, neg_keys), len(keys) - 1)
-    neg_weights = (keys[hit] != neg_keys).astype(np.float32)
+    own = Pairs.from_csr(sp.csr_matrix((weights, links, csr.indptr), shape=(n_rows, len(V))))
+    neg_weights = (~own.contains(neg_rows, neg_links)).astype(np.float32)
 
     ex_rows = np.concatenate([rows, neg_rows])
     order = np.argsort(ex_rows, kind="stable")  # each row's examples contiguous
@@ -136,8 +138,3 @@ def _fold_in_chunk(csr, V, loss, seed, k, moments, n_steps, lr):
         g = np.add.reduceat((-w * labels * expit(-labels * s))[:, None] * Vx, ex_starts)
         u[has] -= lr * g / np.maximum(w_sum, 1e-12)
     return u
-
-
-def _unit(a):
-    norms = np.sqrt(np.einsum("ij,ij->i", a, a))[:, None]
-    return np.divide(a, norms, out=np.zeros_like(a), where=norms > 0).astype(np.float32)

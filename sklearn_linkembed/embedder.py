@@ -25,6 +25,7 @@ from ._foldin import fold_in
 from ._graph import LinkVocabulary, _unreadable_matrix_error, is_link_lists
 from ._pairs import Pairs, negative_probability
 from ._persistence import load_archive, save_archive
+from ._utils import unit_rows
 from .keyedvectors import KeyedVectors, most_similar
 
 __all__ = ["LinkEmbedder"]
@@ -365,10 +366,7 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         vectors = fold_in(csr, self.link_vectors_.vectors, loss=self.loss, seed=self._seed,
                           negative_ratio=self.negative_ratio, link_probability=probability,
                           n_steps=self.fold_in_steps)
-        if self.normalize:
-            norms = np.sqrt(np.einsum("ij,ij->i", vectors, vectors))[:, None]
-            vectors = np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
-        return vectors
+        return unit_rows(vectors) if self.normalize else vectors
 
     def transform(self, X):
         """Vectors of the rows of ``X``, folded in against the fitted link vectors.
