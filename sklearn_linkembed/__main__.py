@@ -87,6 +87,13 @@ def _print_neighbours(title, neighbours):
         print(f"  {score:6.3f}  {key}")
 
 
+def _share_a_row(by_link, link_vectors, query, keys):
+    """How many of ``keys`` appear in a row together with ``query``."""
+    ids = [link_vectors.get_index(key) for key in keys]
+    together = by_link[ids] @ by_link[link_vectors.get_index(query)].T
+    return int(np.count_nonzero(together.toarray()))
+
+
 def main(argv=None):
     args = _parser().parse_args(argv)
     if not args.verbose and "TF_CPP_MIN_LOG_LEVEL" not in os.environ:
@@ -106,8 +113,12 @@ def main(argv=None):
 
     for film in [f for f in QUERY_FILMS if f in emb.row_vectors_]:
         _print_neighbours(f"Films like {film!r}:", emb.most_similar(film, topn=10))
+    by_link = emb.vocabulary_.encode(links).csr.T.tocsr()  # links x films
     for link in [name for name in QUERY_LINKS if name in emb.link_vectors_]:
-        _print_neighbours(f"Links like {link!r}:", emb.most_similar(link, topn=10, query="link"))
+        neighbours = emb.most_similar(link, topn=10, query="link")
+        _print_neighbours(f"Links like {link!r}:", neighbours)
+        shared = _share_a_row(by_link, emb.link_vectors_, link, [key for key, _ in neighbours])
+        print(f"  {shared} of {len(neighbours)} share a film with {link}")
 
     vectors = emb.row_vectors_.vectors
     best = [f for f in BEST if f in emb.row_vectors_]
