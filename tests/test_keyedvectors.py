@@ -1,7 +1,9 @@
 """Tests of KeyedVectors and the most_similar helper (sklearn_linkembed.keyedvectors)."""
 
+import ast
 import csv
 import pickle
+import re
 import time
 from types import SimpleNamespace
 
@@ -315,6 +317,99 @@ def test_suggestions_are_fast_on_a_large_vocabulary():
     assert elapsed < 2.0  # about 0.1 s; generous for slow machines
 
 
+def suggestions(kv, key):
+    """The keys a KeyError for ``key`` suggests, best first ([] when none)."""
+    with pytest.raises(KeyError) as info:
+        kv[key]
+    message = info.value.args[0]
+    assert message.startswith(f"Key {key!r} not present in vocabulary")
+    if "; closest known keys: " not in message:
+        return []
+    return ast.literal_eval("[" + message.split("; closest known keys: ", 1)[1] + "]")
+
+
+@pytest.fixture(scope="module")
+def films():
+    """The bundled film titles, with random vectors (suggestions ignore the vectors)."""
+    from sklearn_linkembed import load_wikipedia_movies
+
+    titles = load_wikipedia_movies().titles
+    return KeyedVectors(np.random.default_rng(0).random((len(titles), 4)), titles)
+
+
+def test_suggestions_strip_a_disambiguator_before_fuzzy_matching(films):
+    """A title without, or with a needless, " (film)" finds the title, not a look-alike."""
+    assert "Star Wars" not in films and "The Dark Knight (film)" not in films
+    star_wars = suggestions(films, "Star Wars")
+    assert star_wars[0] == "Star Wars (film)"
+    assert "Stark Fear" not in star_wars
+    dark_knight = suggestions(films, "The Dark Knight (film)")
+    assert dark_knight[0] == "The Dark Knight"
+    assert "The Green Knight (film)" not in dark_knight
+    assert len(star_wars) == len(dark_knight) == kv_module._N_SUGGEST
+
+
+def test_suggestions_put_a_case_fold_match_first(films):
+    assert suggestions(films, "star wars (film)")[0] == "Star Wars (film)"
+    assert suggestions(films, "THE  DARK KNIGHT")[0] == "The Dark Knight"
+    accents = KeyedVectors(np.eye(3), ["Amelia", "Amélie", "Amelie Nothomb Story"])
+    assert suggestions(accents, "AMELIE")[0] == "Amélie"
+
+
+def test_suggestions_are_empty_when_nothing_is_close(films):
+    assert suggestions(films, "zzzzqqq") == []
+    assert suggestions(films, "  ") == []
+
+
+def test_suggestion_tiers_come_in_order(monkeypatch):
+    """Case-fold match, disambiguator or prefix match, shared words, then difflib."""
+    keys = ["Unrelated", "Alien Sago", "Saga: Alien", "Alien Saga 2", "Alien Saga (2019 film)",
+            "ALIEN SAGA"]
+    kv = KeyedVectors(np.eye(len(keys)), keys)
+    monkeypatch.setattr(kv_module, "_N_SUGGEST", 10)
+    assert suggestions(kv, "alien saga") == ["ALIEN SAGA", "Alien Saga (2019 film)",
+                                             "Alien Saga 2", "Saga: Alien", "Alien Sago"]
+    monkeypatch.setattr(kv_module, "_N_SUGGEST", 3)
+    assert suggestions(kv, "alien saga") == ["ALIEN SAGA", "Alien Saga (2019 film)",
+                                             "Alien Saga 2"]
+
+
+def test_suggestions_prefer_a_close_prefix_to_a_distant_one():
+    """A mistyped last word ("Rogue Ones") beats a shorter prefix, fewer extra characters first."""
+    kv = KeyedVectors(np.eye(4), ["Rogue", "Rogue One", "Rogue Ones Two Three", "Roguelike"])
+    assert suggestions(kv, "Rogue Ones") == ["Rogue One", "Rogue", "Rogue Ones Two Three"]
+
+
+def test_suggestions_in_a_200k_key_vocabulary_use_a_cached_index():
+    """A 200,000-key vocabulary answers, builds its index once, and a pickle drops it."""
+    rng = np.random.default_rng(1)
+    syllables = ["ka", "lo", "mi", "ne", "ru", "ta", "shi", "vo", "an", "el"]
+    words = sorted({"".join(syllables[s] for s in rng.integers(0, 10, size=n)).title()
+                    for n in rng.integers(1, 4, size=2_000)})
+    picks = rng.integers(0, len(words), size=(250_000, 4)).tolist()
+    sizes = rng.integers(1, 5, size=250_000).tolist()
+    years = np.where(rng.random(250_000) < 0.3, rng.integers(1950, 2024, size=250_000), 0)
+    titles = {" ".join(words[w] for w in pick[:size]) + (f" ({year} film)" if year else "")
+              for pick, size, year in zip(picks, sizes, years.tolist())}
+    keys = sorted(titles)[:200_000]
+    assert len(keys) == 200_000
+    kv = KeyedVectors(np.zeros((len(keys), 1)), keys)
+    assert kv._suggest_cache is None
+    target = next(key for key in keys[len(keys) // 2:] if key.endswith(" film)"))
+    base = target.rsplit(" (", 1)[0]
+    if base in kv:  # the bare title exists too: it is then the case-fold match
+        target = base
+    assert suggestions(kv, base.upper())[0] == target
+    cache = kv._suggest_cache
+    assert cache is not None
+    typo = keys[1234][:-1] + "q"
+    assert isinstance(suggestions(kv, typo), list)
+    assert suggestions(kv, "qqqqqqqq qqqq") == []
+    assert suggestions(kv, "x" * 5_000) == []
+    assert kv._suggest_cache is cache
+    assert pickle.loads(pickle.dumps(kv))._suggest_cache is None
+
+
 def test_get_index_default_and_contains(kv):
     assert kv.get_index("key 7") == 7
     assert kv.get_index("missing", default=-1) == -1
@@ -432,6 +527,44 @@ def test_helper_cross_type_with_negative_and_restrict_to(model):
 def test_helper_cross_type_unknown_key_is_looked_up_in_query_table(model):
     with pytest.raises(KeyError, match="actor 3"):
         most_similar(model, "actor 3", query="row", target="link")
+
+
+@pytest.fixture(scope="module")
+def films_and_people():
+    rows = KeyedVectors([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0]],
+                        ["Star Wars (film)", "Alien", "George Lucas (film)"])
+    links = KeyedVectors([[0.9, 0.1], [0.1, 0.9], [0.8, 0.3]],
+                         ["George Lucas", "Sigourney Weaver", "Alien"])
+    return SimpleNamespace(row_vectors_=rows, link_vectors_=links)
+
+
+@pytest.mark.parametrize("target", [None, "row", "link"])
+def test_helper_names_the_table_of_a_key_of_the_other_table(films_and_people, target):
+    model = films_and_people
+    message = "'George Lucas' is not a row key; it is a link key: pass query='link'"
+    with pytest.raises(KeyError, match=re.escape(message)):
+        most_similar(model, "George Lucas", target=target)
+    with pytest.raises(KeyError, match=re.escape(message)):
+        most_similar(model, "Alien", negative=[("George Lucas", 2.0)], target=target)
+    message = "'Star Wars (film)' is not a link key; it is a row key: pass query='row'"
+    with pytest.raises(KeyError, match=re.escape(message)):
+        most_similar(model, ["Star Wars (film)"], query="link", target=target)
+    # the suggested call works
+    assert most_similar(model, "George Lucas", query="link", target=target)
+
+
+def test_helper_keeps_the_usual_error_for_keys_of_neither_table(films_and_people):
+    model = films_and_people
+    with pytest.raises(KeyError, match="not present") as info:
+        most_similar(model, "Star Warz (film)", target="link")
+    assert "'Star Wars (film)'" in str(info.value) and "pass query" not in str(info.value)
+    # a restrict_to key is looked up in the target table: no hint about query=
+    with pytest.raises(KeyError, match="'Sigourney Weaver' not present") as info:
+        most_similar(model, "Alien", restrict_to=["Sigourney Weaver"])
+    assert "pass query" not in str(info.value)
+    # a key in both tables is answered from the query table
+    assert [k for k, _ in most_similar(model, "Alien", query="link", topn=1)] == ["George Lucas"]
+    assert [k for k, _ in most_similar(model, "Alien", topn=1)] == ["Star Wars (film)"]
 
 
 def test_helper_rejects_bad_arguments(model):
