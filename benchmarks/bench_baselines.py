@@ -2,10 +2,10 @@
 
 Run (on a quiet machine; the films graph takes a few minutes, the synthetic one longer)::
 
-    python benchmarks/bench_baselines.py --data films
-    python benchmarks/bench_baselines.py --data synthetic
+    python -m benchmarks.bench_baselines --data films
+    python -m benchmarks.bench_baselines --data synthetic
 
-Smoke test: ``--rows 2000 --epochs 1``. Add ``--methods ...,reference`` to also
+Smoke test: ``--rows 2000 --epochs 1 --results-dir /tmp/smoke``. Add ``--methods ...,reference`` to also
 train the notebook's Keras model (slow), ``--dbow-words`` for PV-DBOW with
 skip-gram word training.
 
@@ -23,7 +23,7 @@ method on the rest, on the same graph:
 * ``svd`` / ``svd-tfidf``: ``TruncatedSVD(50, random_state=0)`` of the binary
   matrix / of its ``TfidfTransformer()`` weighting; row vectors ``U * Sigma``,
   link vectors the components ``V``;
-* ``reference``: the notebook's training (``reference_seed.train_reference``).
+* ``reference``: the notebook's training (``benchmarks.reference_seed.train_reference``).
 
 Each fit runs in a fresh process (``--in-process`` to turn that off): wall time
 and peak memory (``getrusage``) are the method's own; building the input
@@ -31,21 +31,20 @@ and peak memory (``getrusage``) are the method's own; building the input
 ``benchmarks/results/<method>_<data>-holdout0.1_{rows,links}.npy`` (rows and
 links indexed like the graph's matrix; zeros for a link without a vector);
 vectors of a method not fitted in this run but saved by an earlier one (e.g.
-``reference_seed.py --holdout 0.1``) are scored too. Scores are the link
+``benchmarks.reference_seed --holdout 0.1``) are scored too. Scores are the link
 prediction scores of ``sklearn_linkembed.evaluation`` on the held-out links
 (with the popularity baseline) and, on the synthetic graph, the recovery of the
 planted row communities. Figures are appended to
 ``benchmarks/results/bench_baselines.jsonl``.
 """
 
+import argparse
 import json
-import sys
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _common
+from . import _common
+from .reference_seed import train_reference
 
 METHODS = ("linkembedder", "doc2vec", "doc2vec-dbow-words", "svd", "svd-tfidf", "reference")
 DEFAULT_METHODS = "linkembedder,doc2vec,svd,svd-tfidf"
@@ -53,20 +52,6 @@ EMBEDDING_SIZE = 50
 
 
 # -- the methods: each returns (row_vectors, link_vectors by column, seconds) ---
-
-def fit_linkembedder(X, params, seed):
-    # TensorFlow is imported before the clock starts, as Keras is for the
-    # reference and gensim for Doc2Vec: a process pays it once, not per fit.
-    import sklearn_linkembed._engine  # noqa: F401
-    from sklearn_linkembed import LinkEmbedder
-
-    emb = LinkEmbedder(random_state=seed, **params)
-    with _common.Timer() as timer:
-        emb.fit(X)
-    links = np.zeros((X.shape[1], EMBEDDING_SIZE), dtype=np.float32)
-    links[np.asarray(emb.links_, dtype=np.int64)] = emb.link_vectors_.vectors
-    return emb.row_vectors_.vectors, links, timer.seconds
-
 
 def fit_doc2vec(documents, n_links, epochs, seed, dbow_words):
     from gensim.models.doc2vec import Doc2Vec, TaggedDocument
@@ -94,8 +79,6 @@ def fit_svd(X, tfidf, seed):
 
 
 def fit_reference(data, epochs):
-    from reference_seed import train_reference
-
     rows, links, seconds, _ = train_reference(data.pairs_rows, data.pairs_links, data.n_rows,
                                               data.n_links, epochs)
     return rows, links, seconds
@@ -110,9 +93,12 @@ def _documents(data):
 
 def _fit(method, data, args):
     if method == "linkembedder":
-        return _common.isolated(fit_linkembedder, data.X, json.loads(args.linkembedder),
-                                args.seed,
-                                isolate=not args.in_process)
+        # TensorFlow is imported before the clock starts, as Keras is for the
+        # reference and gensim for Doc2Vec: a process pays it once, not per fit.
+        (rows, links, seconds, _), peak = _common.isolated(
+            _common.fit_linkembedder, data.X, args.params, args.seed,
+            isolate=not args.in_process)
+        return (rows, links, seconds), peak
     if method.startswith("doc2vec"):
         return _common.isolated(fit_doc2vec, _documents(data), data.n_links, args.epochs,
                                 args.seed, method == "doc2vec-dbow-words",
@@ -123,52 +109,17 @@ def _fit(method, data, args):
     return _common.isolated(fit_reference, data, args.epochs, isolate=not args.in_process)
 
 
-# -- scoring -----------------------------------------------------------------
-
-def _scorer():
-    """The evaluation module's scoring functions, or None where it is not there yet."""
-    try:
-        from sklearn_linkembed.evaluation import community_recovery_score, link_prediction_report
-    except ImportError:
-        return None
-    return link_prediction_report, community_recovery_score
-
-
-def score(data, rows, links):
-    """Link prediction on the held-out links; community recovery on the synthetic graph."""
-    functions = _scorer()
-    if functions is None:
-        # TODO(evaluation): score here once sklearn_linkembed.evaluation exists; the vectors
-        # are saved meanwhile (see _common.load_vectors).
-        return {}
-    link_prediction_report, community_recovery_score = functions
-    scores = {}
-    if data.X_test is not None:
-        report = link_prediction_report((rows, links), data.X, data.X_test, output_dict=True)
-        for name in ("model", "popularity"):
-            prefix = "" if name == "model" else "popularity_"
-            for measure in ("roc_auc", "mrr", "hits@10"):
-                scores[prefix + measure] = report[name][measure]
-        scores["n_scored_pairs"] = report["model"]["n_positives"]
-    if "row_communities" in data.extra:
-        scores["community_ari"] = community_recovery_score(rows, data.extra["row_communities"])
-    return scores
-
-
-def main():
-    parser = _common.add_common_arguments(_common.parser(__doc__), holdout=0.1)
+def main(argv=None):
+    parser = _common.make_parser(__doc__, holdout=0.1, seed=0, params=True, isolate=True)
+    parser.add_argument("--linkembedder", dest="params", type=_common.json_object,
+                        default=argparse.SUPPRESS, help=argparse.SUPPRESS)  # --params' old name
     parser.add_argument("--methods", default=DEFAULT_METHODS,
                         help=f"comma-separated, of {', '.join(METHODS)}")
     parser.add_argument("--dbow-words", action="store_true",
                         help="also run doc2vec-dbow-words (PV-DBOW with dbow_words=1)")
     parser.add_argument("--epochs", type=int, default=15,
                         help="epochs of Doc2Vec and the reference")
-    parser.add_argument("--linkembedder", default="{}",
-                        help="LinkEmbedder parameters as JSON (default: its defaults)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--in-process", action="store_true",
-                        help="fit every method in this process (peak memory is then cumulative)")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     methods = [m for m in args.methods.split(",") if m]
     if args.dbow_words and "doc2vec-dbow-words" not in methods:
         methods.append("doc2vec-dbow-words")
@@ -178,8 +129,6 @@ def main():
 
     data = _common.load_data_from_args(args)
     print(data.describe())
-    if _scorer() is None:
-        print("sklearn_linkembed.evaluation not found: fitting and saving only, no scores")
 
     results = []
     for method in methods:
@@ -189,7 +138,7 @@ def main():
         results.append({"method": method, "seconds": seconds, "peak_rss_mib": peak,
                         "epochs": args.epochs if method == "reference"
                         or method.startswith("doc2vec") else None,
-                        "params": args.linkembedder if method == "linkembedder" else None,
+                        "params": json.dumps(args.params) if method == "linkembedder" else None,
                         "vectors": [str(p) for p in paths], "trained_here": True})
         print(f"{method}: {seconds:.2f} s, peak {peak:,.0f} MiB", flush=True)
     for method in METHODS:  # vectors an earlier run saved for this very graph and split
@@ -201,7 +150,7 @@ def main():
     for record in results:
         rows, links = _common.load_vectors(record["method"], data.tag, args.results_dir)
         with _common.Timer() as timer:
-            record.update(score(data, rows, links))
+            record.update(_common.score_vectors(data, rows, links))
         record["scoring_s"] = timer.seconds
         path = _common.write_result("bench_baselines", {
             "run": run, "data": data.tag, "graph": data.describe(), **record}, args.results_dir)

@@ -7,11 +7,12 @@ the same process; it prints the seconds of each phase, and the median over repea
     python -m benchmarks.bench_first_fit --repeats 3
 """
 
-import argparse
 import json
 import statistics
 import subprocess
 import sys
+
+from . import _common
 
 _CHILD = r"""
 import json, os, sys, time
@@ -34,8 +35,8 @@ print(json.dumps({n: b - a for n, a, b in zip(names, t, t[1:])}))
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3, help="fresh processes (default 3)")
+    parser = _common.make_parser(__doc__, graph=False, results=False)
+    parser.add_argument("--repeats", type=int, default=3, help="fresh processes")
     args = parser.parse_args(argv)
     runs = []
     for i in range(args.repeats):

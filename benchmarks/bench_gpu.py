@@ -2,57 +2,55 @@
 
 Run (on a machine with a GPU; on a CPU-only machine it says so and times the CPU)::
 
-    python benchmarks/bench_gpu.py                 # the seed-shaped synthetic graph
-    python benchmarks/bench_gpu.py --data films
+    python -m benchmarks.bench_gpu                 # the seed-shaped synthetic graph
+    python -m benchmarks.bench_gpu --data films
 
-The engine is the same code on both: TensorFlow places the tables and the
-training step on ``/GPU:0`` or ``/CPU:0`` as asked. Prints seconds per epoch and
-examples per second for each device and the speed-up.
+Smoke test: ``--data films --rows 300``.
+
+The engine is the same code on both (``_common.engine_for``): TensorFlow places
+the tables and the training step on ``/GPU:0`` or ``/CPU:0`` as asked. Prints
+seconds per epoch (after a warm-up call) and examples per second for each
+device and the speed-up.
 """
 
-import argparse
-import time
-
-import numpy as np
-import tensorflow as tf
-
-from sklearn_linkembed import LinkEmbedder, load_wikipedia_movies, make_seed_shaped_graph
-from sklearn_linkembed._graph import graph_from_input
+from . import _common
 
 
-def epoch_seconds(graph, device, est):
+def epoch_seconds(X, device, params):
+    """Seconds and examples/s of one epoch of ``LinkEmbedder(**params)``'s engine on ``device``."""
+    import tensorflow as tf
+
+    from sklearn_linkembed import LinkEmbedder
+
     with tf.device(device):
-        sampler, trainer = est._trainer(graph, seed=0)
-        batches = trainer.epoch_batches(np.random.RandomState(0))
-        trainer.train(batches[:2], 0)  # tracing and warm-up
-        start = time.perf_counter()
-        trainer.train(batches, 0)
-        seconds = time.perf_counter() - start
-    return seconds, sampler.n_pairs * (1 + est.negative_ratio) / seconds
+        engine = _common.engine_for(LinkEmbedder(**params), X)
+        seconds = _common.time_epoch(engine)
+    return engine, seconds, engine.n_pairs * engine.examples_per_pair / seconds
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", choices=["synthetic", "films"], default="synthetic")
-    parser.add_argument("--batch-size", type=int, default=None)
-    args = parser.parse_args()
-    est = LinkEmbedder(min_count=3)
+def main(argv=None):
+    parser = _common.make_parser(__doc__, data="synthetic", results=False, params=True)
+    parser.add_argument("--batch-size", type=int, default=None,
+                        help="LinkEmbedder's batch_size (default: its own)")
+    args = parser.parse_args(argv)
+    params = dict(args.params)
     if args.batch_size:
-        est.set_params(batch_size=args.batch_size)
-    X = (load_wikipedia_movies().links if args.data == "films"
-         else make_seed_shaped_graph(random_state=0)[0])
-    graph = graph_from_input(LinkEmbedder(), X, min_count=est.min_count, reset=True)
-    graph.csr.sort_indices()
+        params["batch_size"] = args.batch_size
+    _common.import_tensorflow()
+    import tensorflow as tf
+
+    data = _common.load_data_from_args(args)
     gpus = tf.config.list_logical_devices("GPU")
-    print(f"graph: {graph.csr.shape[0]:,} rows, {graph.csr.shape[1]:,} links, "
-          f"{graph.csr.nnz:,} pairs; batch_size {est.batch_size}, "
-          f"negative_ratio {est.negative_ratio}, optimizer {est._optimizer()}")
-    cpu_s, cpu_rate = epoch_seconds(graph, "/CPU:0", est)
+    print(data.describe())
+    engine, cpu_s, cpu_rate = epoch_seconds(data.X, "/CPU:0", params)
+    config = engine.config
+    print(f"engine: batch_size {config.batch_size}, negative_ratio {config.negative_ratio}, "
+          f"optimizer {config.optimizer}")
     print(f"CPU: {cpu_s:7.2f} s per epoch, {cpu_rate / 1e6:6.2f} M examples/s")
     if not gpus:
         print("GPU: none visible to TensorFlow on this machine")
         return
-    gpu_s, gpu_rate = epoch_seconds(graph, "/GPU:0", est)
+    _, gpu_s, gpu_rate = epoch_seconds(data.X, "/GPU:0", params)
     print(f"GPU: {gpu_s:7.2f} s per epoch, {gpu_rate / 1e6:6.2f} M examples/s "
           f"({cpu_s / gpu_s:.1f}x the CPU) on {gpus[0].name}")
 

@@ -2,11 +2,11 @@
 
 Full size, 20 million pairs (1,000,000 rows x 200,000 links; several minutes, a few GiB)::
 
-    python benchmarks/bench_memory.py
+    python -m benchmarks.bench_memory
 
 Smoke size (2 million pairs, 100,000 rows x 20,000 links)::
 
-    python benchmarks/bench_memory.py --pairs 2000000
+    python -m benchmarks.bench_memory --pairs 2000000
 
 The graph comes from ``make_bipartite_graph`` (``--generator synthetic``, the default) or,
 faster and with less memory, uniformly random distinct pairs built as CSR with numpy
@@ -23,50 +23,24 @@ Printed figures:
 * the bytes of the CSR input (data, indices, indptr), of the fitted vectors (rows and
   links, float32), of the training state (tables plus optimizer slots) and of the engine's
   pair bitmap (one bit per row x link cell while small or dense enough, else hashed at 64
-  bits per pair), and the ratios.
+  bits per pair, read from a public ``NegativeSampler`` of the same graph after the fit),
+  and the ratios.
 
-``--save`` appends the figures to ``benchmarks/results/bench_memory.jsonl``.
+``--save`` appends the figures to ``bench_memory.jsonl`` in ``--results-dir``
+(default ``benchmarks/results``). ``--rows`` and ``--links`` size the generated graph.
 """
 
-import argparse
 import sys
 import time
 import tracemalloc
-from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import scipy.sparse as sp
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _common  # also puts a source checkout on sys.path
-
-from sklearn_linkembed import LinkEmbedder, make_bipartite_graph, sampling
+from . import _common
 
 MIB = 1024**2
 _SLOTS = {"sgd": 0, "adagrad": 1, "adam": 2, "nadam": 2}
-
-
-def _status_mib(field):
-    """``VmRSS`` or ``VmHWM`` of this process in MiB (None off Linux)."""
-    try:
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return None
-
-
-def _reset_peak_rss():
-    """Reset ``VmHWM`` to the current RSS (Linux >= 4.0); False where that is not possible."""
-    try:
-        with open("/proc/self/clear_refs", "w") as fh:
-            fh.write("5")
-        return True
-    except OSError:
-        return False
 
 
 def _numpy_graph(n_rows, n_links, n_pairs, seed):
@@ -86,26 +60,24 @@ def _numpy_graph(n_rows, n_links, n_pairs, seed):
     return X
 
 
-def _csr_bytes(X):
-    return X.data.nbytes + X.indices.nbytes + X.indptr.nbytes
-
-
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def main(argv=None):
+    parser = _common.make_parser(__doc__, graph=("min_count",))
     parser.add_argument("--pairs", type=int, default=20_000_000, help="distinct (row, link) pairs")
-    parser.add_argument("--rows", type=int, default=None, help="default: pairs / 20")
-    parser.add_argument("--links", type=int, default=None, help="default: pairs / 100")
+    parser.add_argument("--rows", type=int, default=None,
+                        help="rows of the generated graph (default: pairs / 20)")
+    parser.add_argument("--links", type=int, default=None,
+                        help="links of the generated graph (default: pairs / 100)")
     parser.add_argument("--generator", choices=["synthetic", "numpy"], default="synthetic")
     parser.add_argument("--embedding-size", type=int, default=50)
     parser.add_argument("--batch-size", type=int, default=8192)
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--optimizer", default="nadam")
-    parser.add_argument("--min-count", type=int, default=3)
     parser.add_argument("--no-tracemalloc", action="store_true",
                         help="skip tracing numpy allocations (it slows Python code a little)")
     parser.add_argument("--save", action="store_true",
-                        help="append the figures to benchmarks/results/bench_memory.jsonl")
-    args = parser.parse_args()
+                        help="append the figures to bench_memory.jsonl in --results-dir")
+    args = parser.parse_args(argv)
+    from sklearn_linkembed import LinkEmbedder, NegativeSampler, make_bipartite_graph
     n_rows = args.rows or max(args.pairs // 20, 1)
     n_links = args.links or max(args.pairs // 100, 1)
 
@@ -120,13 +92,13 @@ def main():
     print(f"graph ({args.generator}): {n_rows:,} rows x {n_links:,} links, {X.nnz:,} pairs, "
           f"built in {build_s:.1f} s, process peak RSS so far {build_peak:,.0f} MiB")
 
-    from sklearn_linkembed import _engine  # noqa: F401  (TensorFlow, imported before measuring)
+    _common.import_tensorflow()  # before measuring
 
     emb = LinkEmbedder(embedding_size=args.embedding_size, batch_size=args.batch_size,
                        epochs=args.epochs, optimizer=args.optimizer, min_count=args.min_count,
                        random_state=0)
-    rss_before = _status_mib("VmRSS")
-    reset = _reset_peak_rss()
+    rss_before = _common.status_mib("VmRSS")
+    reset = _common.reset_peak_rss()
     if not args.no_tracemalloc:
         tracemalloc.start()
     start = time.perf_counter()
@@ -134,20 +106,18 @@ def main():
     fit_s = time.perf_counter() - start
     traced_peak = tracemalloc.get_traced_memory()[1] / MIB if tracemalloc.is_tracing() else None
     tracemalloc.stop()
-    fit_peak = _status_mib("VmHWM") if reset else None
-    process_peak = _common.peak_rss_mib()
+    fit_peak = _common.status_mib("VmHWM") if reset else None
+    process_peak = _common.peak_rss_mib()  # before the sampler below
 
-    csr = _csr_bytes(X) / MIB
+    csr = _common.csr_mib(X)
     n_kept = len(emb.links_)
     kept_pairs = int(emb.link_counts_.sum())
     vectors = (emb.row_vectors_.vectors.nbytes + emb.link_vectors_.vectors.nbytes) / MIB
     state = vectors * (1 + _SLOTS.get(args.optimizer, 2))
     # The engine's pair bitmap: a bit per row x link cell while small or dense enough,
-    # else 64 bits per pair hashed (NegativeSampler.pair_bitmap).
-    shape = SimpleNamespace(n_rows=emb.row_vectors_.vectors.shape[0], n_links=n_kept,
-                            n_pairs=kept_pairs)
-    hash_bits = sampling.NegativeSampler.bitmap_hash_bits.fget(shape)
-    bits = shape.n_rows * n_kept if hash_bits is None else 2**hash_bits
+    # else 64 bits per pair hashed (NegativeSampler.pair_bitmap, on the same graph).
+    hash_bits = NegativeSampler(X, min_count=args.min_count).bitmap_hash_bits
+    bits = X.shape[0] * n_kept if hash_bits is None else 2**hash_bits
     bitmap = bits / 8 / MIB
     fit_extra = fit_peak - rss_before if fit_peak is not None else None
 
@@ -183,7 +153,7 @@ def main():
                   "csr_mib": csr, "vectors_mib": vectors, "state_mib": state, "bitmap_mib": bitmap,
                   "rss_before_mib": rss_before, "fit_peak_rss_mib": fit_peak,
                   "process_peak_rss_mib": process_peak, "traced_peak_mib": traced_peak}
-        print("saved to", _common.write_result("bench_memory", record))
+        print("saved to", _common.write_result("bench_memory", record, args.results_dir))
     return 0
 
 

@@ -1,43 +1,24 @@
-"""Time neighbour queries on 1,000,000 x 64 vectors: ``python benchmarks/bench_neighbours.py``."""
+"""Time neighbour queries on 1,000,000 x 64 vectors: ``python -m benchmarks.bench_neighbours``.
 
-import argparse
-import resource
-import statistics
-import sys
+Smoke test: ``--n-keys 10000 --repeat 1``.
+"""
+
 import time
 import tracemalloc
-from pathlib import Path
 
 import numpy as np
 
-try:
-    from sklearn_linkembed.keyedvectors import KeyedVectors
-except ImportError:  # a source checkout that is not installed
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from sklearn_linkembed.keyedvectors import KeyedVectors
+from . import _common
 
 
-def _median_seconds(function, repeat):
-    timings = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        function()
-        timings.append(time.perf_counter() - start)
-    return statistics.median(timings), timings
-
-
-def _peak_rss_mib():
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / 1024 / (1024 if sys.platform == "darwin" else 1)
-
-
-def main():
-    parser = argparse.ArgumentParser(description=__doc__)
+def main(argv=None):
+    parser = _common.make_parser(__doc__, graph=False, results=False)
     parser.add_argument("--n-keys", type=int, default=1_000_000)
     parser.add_argument("--dim", type=int, default=64)
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--repeat", type=int, default=5)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    from sklearn_linkembed import KeyedVectors
 
     rng = np.random.default_rng(0)
     vectors = rng.standard_normal((args.n_keys, args.dim), dtype=np.float32)
@@ -54,13 +35,16 @@ def main():
     query_keys = [keys[i] for i in queries]
 
     tracemalloc.start()
-    single, _ = _median_seconds(lambda: kv.most_similar(query_keys[0], topn=10), args.repeat)
+    single, _ = _common.median_seconds(lambda: kv.most_similar(query_keys[0], topn=10),
+                                       args.repeat)
     _, single_peak = tracemalloc.get_traced_memory()
     tracemalloc.reset_peak()
     vector = rng.standard_normal(args.dim).astype(np.float32)
-    by_vector, _ = _median_seconds(lambda: kv.similar_by_vector(vector, topn=10), args.repeat)
+    by_vector, _ = _common.median_seconds(lambda: kv.similar_by_vector(vector, topn=10),
+                                          args.repeat)
     tracemalloc.reset_peak()
-    batch, _ = _median_seconds(lambda: kv.most_similar_batch(query_keys, topn=10), args.repeat)
+    batch, _ = _common.median_seconds(lambda: kv.most_similar_batch(query_keys, topn=10),
+                                      args.repeat)
     _, batch_peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
 
@@ -70,7 +54,7 @@ def main():
           f"{batch / args.batch * 1e3:.2f} ms per query")
     print(f"peak extra memory during a query:  {single_peak / 2**20:8.1f} MiB (tracemalloc)")
     print(f"peak extra memory during a batch:  {batch_peak / 2**20:8.1f} MiB (tracemalloc)")
-    print(f"peak resident memory of process:   {_peak_rss_mib():8.1f} MiB (includes the "
+    print(f"peak resident memory of process:   {_common.peak_rss_mib():8.1f} MiB (includes the "
           f"{2 * kv.vectors.nbytes / 2**20:.0f} MiB of vectors and unit vectors)")
 
 

@@ -2,81 +2,64 @@
 
 Run::
 
-    python benchmarks/bench_scaling.py                      # 1M, 3M, 10M, 30M, 100M pairs
-    python benchmarks/bench_scaling.py --pairs 1e6 1e7      # a quicker look
+    python -m benchmarks.bench_scaling                      # 1M, 3M, 10M, 30M, 100M pairs
+    python -m benchmarks.bench_scaling --pairs 1e6 1e7      # a quicker look
+
+Smoke test: ``--pairs 3e4``.
 
 Each size runs in a fresh process (so peak RSS is its own) on a power-law graph
 (``benchmarks/_graphs.py``: 100 pairs per row, a link per 14 pairs, Zipf
-popularity). It times one training epoch of the engine (after one warm-up
-call), the fold-in of every row, and reports peak RSS next to the size of the
-data (the CSR) and of the vectors. Cost must grow linearly: the last column
-(microseconds per pair) stays flat.
+popularity; every link is kept: ``min_count=1`` unless ``--params`` says
+otherwise). It times one training epoch of the engine (``_common.engine_for``,
+after one warm-up call), the fold-in of every row, and reports peak RSS next to
+the size of the data (the CSR) and of the vectors. Cost must grow linearly: the
+last column (microseconds per pair) stays flat.
 """
 
 import argparse
 import json
 import subprocess
-import sys
-import time
-from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+from . import _common
+from ._graphs import power_law_graph
 
 
 def _one(n_pairs, params):
-    import resource
-
-    import numpy as np
-
-    sys.path.insert(0, str(HERE))
-    from _graphs import power_law_graph
-
     from sklearn_linkembed import LinkEmbedder
-    from sklearn_linkembed._foldin import fold_in
-    from sklearn_linkembed._graph import Graph
 
+    _common.import_tensorflow()
     X = power_law_graph(int(n_pairs))
-    est = LinkEmbedder(**params)
-    t0 = time.perf_counter()
-    _, trainer = est._trainer(Graph(X, list(range(X.shape[1]))), seed=0)
-    setup = time.perf_counter() - t0
-    batches = trainer.epoch_batches(np.random.RandomState(0))
-    trainer.train(batches[:2], 0)  # tracing and warm-up
-    t0 = time.perf_counter()
-    chunk = max(1, 2_000_000 // (trainer.global_batch * (1 + est.negative_ratio)))
-    for first in range(0, len(batches), chunk):
-        trainer.train(batches[first:first + chunk], first)
-    epoch = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    fold_in(X, trainer.link_vectors(), loss=est.loss, seed=0,
-            negative_ratio=est.negative_ratio, n_steps=est.fold_in_steps)
-    fold = time.perf_counter() - t0
-    data_mib = (X.data.nbytes + X.indices.nbytes + X.indptr.nbytes) / 2**20
-    vectors_mib = (X.shape[0] + X.shape[1]) * est.embedding_size * 4 / 2**20
-    return {"pairs": X.nnz, "rows": X.shape[0], "links": X.shape[1],
-            "bitmap": trainer._pair_bitmap is not None, "setup_s": setup, "epoch_s": epoch,
-            "examples_per_s": X.nnz * (1 + est.negative_ratio) / epoch, "fold_in_s": fold,
-            "data_mib": data_mib, "vectors_mib": vectors_mib,
-            "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    est = LinkEmbedder(**{"min_count": 1, **params})
+    with _common.Timer() as setup:
+        engine = _common.engine_for(est, X)
+    epoch = _common.time_epoch(engine)
+    with _common.Timer() as fold:
+        engine.fold_in()
+    data_mib = _common.csr_mib(X)
+    vectors_mib = (engine.n_rows + engine.n_links) * engine.config.embedding_size * 4 / 2**20
+    return {"pairs": engine.n_pairs, "rows": engine.n_rows, "links": engine.n_links,
+            "bitmap_hashed": engine.bitmap_hashed, "setup_s": setup.seconds, "epoch_s": epoch,
+            "examples_per_s": engine.n_pairs * engine.examples_per_pair / epoch,
+            "fold_in_s": fold.seconds, "data_mib": data_mib, "vectors_mib": vectors_mib,
+            "peak_rss_mib": _common.peak_rss_mib()}
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = _common.make_parser(__doc__, graph=False, results=False, params=True)
     parser.add_argument("--pairs", type=float, nargs="+", default=[1e6, 3e6, 1e7, 3e7, 1e8])
-    parser.add_argument("--params", default="{}",
-                        help="LinkEmbedder parameters as JSON (default: its defaults)")
     parser.add_argument("--one", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    params = json.loads(args.params)
     if args.one:
-        print(json.dumps(_one(args.one, params)))
+        print(json.dumps(_one(args.one, args.params)))
         return
     print(f"{'pairs':>11} {'rows':>9} {'links':>9} {'epoch s':>8} {'M ex/s':>7} "
           f"{'fold-in s':>9} {'data MiB':>9} {'vectors MiB':>11} {'peak MiB':>9} "
           f"{'peak/data':>9} {'us/pair':>8}")
     for n in args.pairs:
-        done = subprocess.run([sys.executable, __file__, "--one", str(n), "--params",
-                               args.params], capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            _common.module_command("bench_scaling", "--one", n, "--params",
+                                   json.dumps(args.params)),
+            capture_output=True, text=True, check=False, cwd=_common.ROOT)
         if done.returncode:
             print(f"{int(n):>11,} failed: {done.stderr.strip().splitlines()[-1]}")
             break

@@ -2,75 +2,54 @@
 
 Run::
 
-    python benchmarks/bench_strategies.py            # the bundled films, 3 epochs each
+    python -m benchmarks.bench_strategies            # the bundled films, 3 epochs each
 
-Configurations, each in fresh processes: the default strategy (one device, all
-cores); ``MirroredStrategy`` over the cores split into two logical CPU devices;
-``MultiWorkerMirroredStrategy`` with two worker processes on loopback ports
-(``TF_CONFIG`` per worker). Prints seconds per epoch after the first (the
+Smoke test: ``--rows 300 --epochs 2 --modes default``.
+
+Configurations, each in fresh processes (``_common.make_strategy``): the default
+strategy (one device, all cores); ``MirroredStrategy`` over the cores split into
+two logical CPU devices; ``MultiWorkerMirroredStrategy`` with two worker
+processes on loopback ports (``TF_CONFIG`` per worker,
+``_common.multiworker_envs``). Prints seconds per epoch after the first (the
 first includes tracing) and examples per second of LinkEmbedder's defaults.
 """
 
 import argparse
 import json
-import os
-import socket
 import subprocess
 import sys
-import time
+
+from . import _common
+
+NAMES = {"default": "default strategy (1 device, 2 cores)",
+         "mirrored": "MirroredStrategy, 2 logical CPUs",
+         "multiworker": "MultiWorkerMirrored, 2 processes"}
 
 
-def _worker(mode, epochs):
-    import logging
+def _worker(args):
+    strategy = _common.make_strategy(args.worker)
+    from sklearn_linkembed import LinkEmbedder
 
-    import tensorflow as tf
-
-    if mode == "mirrored":
-        cpu = tf.config.list_physical_devices("CPU")[0]
-        tf.config.set_logical_device_configuration(
-            cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-        strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
-    elif mode == "multiworker":
-        strategy = tf.distribute.MultiWorkerMirroredStrategy()
-    else:
-        strategy = tf.distribute.get_strategy()
-    from sklearn_linkembed import LinkEmbedder, load_wikipedia_movies
-
-    ends = []
-
-    class Clock(logging.Handler):
-        def emit(self, record):
-            ends.append(time.perf_counter())
-
-    logger = logging.getLogger("sklearn_linkembed.embedder")
-    logger.addHandler(Clock())
-    logger.setLevel(logging.DEBUG)
-    links = load_wikipedia_movies().links
-    with strategy.scope():
-        emb = LinkEmbedder(epochs=epochs, random_state=0).fit(links)
+    X = _common.load_data_from_args(args).X
+    with _common.EpochClock() as clock, strategy.scope():
+        emb = LinkEmbedder(epochs=args.epochs, random_state=0).fit(X)
     pairs = int(emb.link_counts_.sum())
-    per_epoch = (ends[-1] - ends[0]) / (epochs - 1)
-    print(json.dumps({"mode": mode, "replicas": strategy.num_replicas_in_sync,
+    ends = clock.times
+    per_epoch = (ends[-1] - ends[0]) / (args.epochs - 1)
+    print(json.dumps({"mode": args.worker, "replicas": strategy.num_replicas_in_sync,
                       "epoch_s": per_epoch,
                       "examples_per_s": pairs * (1 + emb.negative_ratio) / per_epoch}))
 
 
-def _run(mode, epochs):
-    script = [sys.executable, __file__, "--worker", mode, "--epochs", str(epochs)]
+def _run(mode, argv):
+    command = _common.module_command("bench_strategies", *argv, "--worker", mode)
     if mode != "multiworker":
-        out = subprocess.run(script, capture_output=True, text=True, check=True).stdout
+        out = subprocess.run(command, capture_output=True, text=True, check=True,
+                             cwd=_common.ROOT).stdout
         return json.loads(out.strip().splitlines()[-1])
-    sockets = [socket.socket() for _ in range(2)]
-    for s in sockets:
-        s.bind(("127.0.0.1", 0))
-    cluster = {"worker": [f"127.0.0.1:{s.getsockname()[1]}" for s in sockets]}
-    for s in sockets:
-        s.close()
-    workers = [subprocess.Popen(script, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                text=True, env=dict(os.environ, TF_CONFIG=json.dumps(
-                                    {"cluster": cluster, "task": {"type": "worker",
-                                                                  "index": i}})))
-               for i in range(2)]
+    workers = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                text=True, cwd=_common.ROOT, env=env)
+               for env in _common.multiworker_envs(2)]
     try:
         outs = [w.communicate(timeout=900)[0] for w in workers]
     finally:
@@ -80,21 +59,27 @@ def _run(mode, epochs):
     return json.loads(outs[0].strip().splitlines()[-1])
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--worker", help=argparse.SUPPRESS)
-    args = parser.parse_args()
+def main(argv=None):
+    parser = _common.make_parser(__doc__, results=False)
+    parser.add_argument("--epochs", type=int, default=3,
+                        help="epochs per fit; the first (tracing) is not measured")
+    parser.add_argument("--modes", default=",".join(_common.STRATEGIES),
+                        help=f"comma-separated, of {', '.join(_common.STRATEGIES)}")
+    parser.add_argument("--worker", choices=_common.STRATEGIES, help=argparse.SUPPRESS)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = parser.parse_args(argv)
+    if args.epochs < 2:
+        parser.error("--epochs needs 2 or more: the first is not measured")
     if args.worker:
-        _worker(args.worker, args.epochs)
+        _worker(args)
         return
+    modes = [m for m in args.modes.split(",") if m]
+    if not modes or set(modes) - set(_common.STRATEGIES):
+        parser.error(f"--modes: choose from {', '.join(_common.STRATEGIES)}")
     print(f"{'configuration':<40} {'replicas':>8} {'epoch s':>8} {'examples/s':>12}")
-    names = {"default": "default strategy (1 device, 2 cores)",
-             "mirrored": "MirroredStrategy, 2 logical CPUs",
-             "multiworker": "MultiWorkerMirrored, 2 processes"}
-    for mode in ("default", "mirrored", "multiworker"):
-        r = _run(mode, args.epochs)
-        print(f"{names[mode]:<40} {r['replicas']:>8} {r['epoch_s']:>8.2f} "
+    for mode in modes:
+        r = _run(mode, argv)
+        print(f"{NAMES[mode]:<40} {r['replicas']:>8} {r['epoch_s']:>8.2f} "
               f"{r['examples_per_s']:>12,.0f}", flush=True)
 
 

@@ -2,24 +2,26 @@
 
 Run (both graphs; each takes a few minutes on a quiet machine)::
 
-    python benchmarks/bench_throughput.py --data synthetic
-    python benchmarks/bench_throughput.py --data films
+    python -m benchmarks.bench_throughput --data synthetic
+    python -m benchmarks.bench_throughput --data films
 
-Smoke test: ``--rows 2000 --reference-steps 50 --epochs 2 --configs nadam:512``.
+Smoke test: ``--rows 2000 --reference-steps 50 --epochs 2 --configs nadam:512
+--results-dir /tmp/smoke``.
 
 Measures training examples (true pairs and non-pairs, 11 per true pair) per
 second, in steady state, on one graph and in one run:
 
-* the reference (``reference_seed.train_reference``: the notebook's model, Python
-  batchifier and Keras ``fit``) for ``--reference-epochs`` epochs of
-  ``--reference-steps`` steps of 512 true pairs; the first epoch (tracing, the
-  generator's first batches) is the warm-up, the others are measured;
+* the reference (``benchmarks.reference_seed.train_reference``: the notebook's
+  model, Python batchifier and Keras ``fit``) for ``--reference-epochs`` epochs
+  of ``--reference-steps`` steps of 512 true pairs; the first epoch (tracing,
+  the generator's first batches) is the warm-up, the others are measured;
 * :class:`~sklearn_linkembed.LinkEmbedder` with the seed's model (50 dimensions,
   ``cosine_mse``, 10 non-pairs per pair) for each ``--configs`` entry
   ``optimizer:batch_size``, fitted for ``--epochs`` full epochs; epoch ends are
-  timed from the estimator's per-epoch debug log record, the first epoch (graph
-  building, tracing) is the warm-up and epochs 2.. are measured. ``fit`` also
-  folds in every row after training: reported separately as "after training".
+  timed from the estimator's per-epoch debug log record (``_common.EpochClock``),
+  the first epoch (graph building, tracing) is the warm-up and epochs 2.. are
+  measured. ``fit`` also folds in every row after training: reported separately
+  as "after training".
 
 Each method runs in a fresh process (``--in-process`` to turn that off) so its
 peak memory (``getrusage``) is its own and no TensorFlow state is shared.
@@ -29,12 +31,10 @@ Prints a table with the ratio of each rate to the reference's and appends it to
 
 import itertools
 import logging
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _common
+from . import _common
+from .reference_seed import POSITIVE_SAMPLES, train_reference
 
 EXAMPLES_PER_PAIR = 11  # one true pair and its 10 non-pairs
 FULL_EPOCHS = 15  # the notebook's training, for the "15 epochs" estimate
@@ -42,8 +42,6 @@ FULL_EPOCHS = 15  # the notebook's training, for the "15 epochs" estimate
 
 def run_reference(data, epochs, steps, seed):
     """The notebook's training; runs in its own process."""
-    from reference_seed import POSITIVE_SAMPLES, train_reference
-
     epoch_seconds = []
     _, _, seconds, _ = train_reference(data.pairs_rows, data.pairs_links, data.n_rows,
                                        data.n_links, epochs, steps, seed,
@@ -59,33 +57,17 @@ def run_reference(data, epochs, steps, seed):
     }
 
 
-class _EpochClock(logging.Handler):
-    """Notes the time of each ``epoch N: loss ...`` debug record of LinkEmbedder."""
-
-    def __init__(self):
-        super().__init__(logging.DEBUG)
-        self.times = []
-
-    def emit(self, record):
-        if record.getMessage().startswith("epoch "):
-            self.times.append(time.perf_counter())
-
-
 def run_linkembedder(X, epochs, optimizer, batch_size, sampling, sharing, seed):
     """LinkEmbedder with the seed's model; runs in its own process."""
     from sklearn_linkembed import LinkEmbedder
 
-    logger = logging.getLogger("sklearn_linkembed.embedder")
-    clock = _EpochClock()
-    logger.addHandler(clock)
-    logger.setLevel(logging.DEBUG)
     emb = LinkEmbedder(50, negative_ratio=10, loss="cosine_mse", optimizer=optimizer,
                        batch_size=batch_size, epochs=epochs, random_state=seed,
                        negative_sampling=sampling, negative_sharing=sharing)
-    start = time.perf_counter()
-    emb.fit(X)
-    end = time.perf_counter()
-    logger.removeHandler(clock)
+    with _common.EpochClock() as clock:
+        start = time.perf_counter()
+        emb.fit(X)
+        end = time.perf_counter()
     n_pairs = int(emb.link_counts_.sum())
     record = {
         "method": "LinkEmbedder", "optimizer": optimizer, "batch_size": batch_size,
@@ -106,8 +88,8 @@ def run_linkembedder(X, epochs, optimizer, batch_size, sampling, sharing, seed):
     return record
 
 
-def main():
-    parser = _common.add_common_arguments(_common.parser(__doc__), data="synthetic")
+def main(argv=None):
+    parser = _common.make_parser(__doc__, data="synthetic", seed=0, isolate=True)
     parser.add_argument("--reference-steps", type=int, default=300,
                         help="steps of 512 true pairs per reference epoch")
     parser.add_argument("--reference-epochs", type=int, default=3,
@@ -120,10 +102,7 @@ def main():
                              "[:negative_sharing]],... (defaults: link, 1)")
     parser.add_argument("--no-reference", action="store_true",
                         help="skip the reference (ratios are then left out)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--in-process", action="store_true",
-                        help="run every method in this process (peak memory is then cumulative)")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.epochs < 2 or args.reference_epochs < 2:
         parser.error("--epochs and --reference-epochs need 2 or more: the first is the warm-up")
     configs = [(opt, int(size), (rest + ["link"])[0], int((rest[1:] + ["1"])[0]))

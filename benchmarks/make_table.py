@@ -2,7 +2,7 @@
 
 Run::
 
-    python benchmarks/make_table.py
+    python -m benchmarks.make_table
 
 It replaces what lies between ``<!-- results:start -->`` and
 ``<!-- results:end -->`` with one Markdown table per benchmark, showing for each
@@ -10,12 +10,13 @@ graph the latest run recorded (``--check``: only report whether the README is up
 to date, exit status 1 if not; ``--stdout``: print the tables instead).
 """
 
-import argparse
 import json
 import sys
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+from . import _common
+
+README = Path(__file__).resolve().parent / "README.md"
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 
 # (heading, [(column title, record key or function, format)]) per benchmark.
@@ -133,7 +134,7 @@ def render(records_by_benchmark):
         lines += ["", _provenance(rows), ""]
         parts.append("\n".join(lines))
     if not parts:
-        return "_No results yet: run the benchmarks, then `python benchmarks/make_table.py`._\n"
+        return "_No results yet: run the benchmarks, then `python -m benchmarks.make_table`._\n"
     return "\n".join(parts)
 
 
@@ -159,14 +160,13 @@ def rewrite(readme, table):
     return f"{head}{START}\n{table.rstrip()}\n{END}{tail}"
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--results-dir", type=Path, default=HERE / "results")
-    parser.add_argument("--readme", type=Path, default=HERE / "README.md")
+def main(argv=None):
+    parser = _common.make_parser(__doc__, graph=False)
+    parser.add_argument("--readme", type=Path, default=README)
     parser.add_argument("--check", action="store_true",
                         help="exit 1 if the README's table is not up to date")
     parser.add_argument("--stdout", action="store_true", help="print the tables only")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     table = render(read_records(args.results_dir))
     if args.stdout:

@@ -2,11 +2,11 @@
 
 Run (the notebook's full training, 15 epochs of ``len(pairs) // 512`` steps)::
 
-    python benchmarks/reference_seed.py --data films
+    python -m benchmarks.reference_seed --data films
 
 ``--data synthetic`` trains on the seed-shaped synthetic graph instead;
 ``--epochs 2 --steps-per-epoch 50`` is a smoke test; ``--holdout 0.1`` trains
-on the link-prediction training part that ``bench_baselines.py`` scores. It
+on the link-prediction training part that ``benchmarks.bench_baselines`` scores. It
 prints the seconds and examples/s (``steps * 512 * 11 / s``) of every epoch and
 in total, appends them to ``benchmarks/results/reference_seed.jsonl`` and saves
 the trained vectors as ``benchmarks/results/reference_<data>_rows.npy`` /
@@ -36,15 +36,12 @@ Import :func:`train_reference` to train it from another script.
 """
 
 import random
-import sys
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _common
+from . import _common
 
 POSITIVE_SAMPLES = 512
 NEGATIVE_RATIO = 10
@@ -170,14 +167,13 @@ def train_reference(pairs_rows, pairs_links, n_rows, n_links, epochs=15, steps_p
     return row_vectors, link_vectors, seconds, examples / seconds
 
 
-def main():
-    parser = _common.add_common_arguments(_common.parser(__doc__))
+def main(argv=None):
+    parser = _common.make_parser(__doc__, seed=5)
     parser.add_argument("--epochs", type=int, default=15)
     parser.add_argument("--steps-per-epoch", type=int, default=None,
                         help="default: len(pairs) // 512, the notebook's")
-    parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--verbose", type=int, default=0, help="Keras' fit verbosity")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     data = _common.load_data_from_args(args)
     steps = args.steps_per_epoch or data.n_pairs // POSITIVE_SAMPLES

@@ -301,7 +301,7 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
 
     @staticmethod
     def _trainer(pairs, config, strategy=None):
-        """The TensorFlow engine for ``pairs``; the one internal hook benchmarks use."""
+        """The TensorFlow engine for ``pairs`` (benchmarks reach it through ``benchmarks._common.engine_for``)."""
         from ._engine import Trainer  # TensorFlow is imported only to train
 
         return Trainer(pairs, config, strategy=strategy)
