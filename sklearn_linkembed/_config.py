@@ -24,3 +24,6 @@ class TrainingConfig:
     optimizer: str  # "sgd", "nadam", "adam" or "adagrad"
     learning_rate: float
     seed: int
+    # Weight of the term where another link of the row predicts each link (0: none); the
+    # engine then keeps separate input and output link tables.
+    link_context: float = 0.0

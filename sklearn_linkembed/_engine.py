@@ -13,7 +13,11 @@ any ``tf.distribute`` strategy:
   merged (``tf.unique`` + ``unsorted_segment_sum``: TensorFlow's CPU scatter
   kernels are not bit-deterministic when indices repeat), gathered across
   replicas, and applied with scatter updates to the touched rows of the tables
-  and of the optimizer's state (lazy Adam/Nadam, as TF-Addons' LazyAdam).
+  and of the optimizer's state (lazy Adam/Nadam, as TF-Addons' LazyAdam);
+* with a link-context term (``config.link_context``), each true pair also
+  draws another link of its row in-graph, whose input vector predicts the
+  pair's link against the same negatives (Doc2Vec's ``dbow_words``, item2vec):
+  links then have an input and an output table, as word2vec's syn0 and syn1neg.
 """
 
 import os
@@ -152,6 +156,9 @@ class Trainer:
         self.n_groups = -(-self.local_batch // self.share)
         self.global_batch = self.local_batch * n_replicas
         self.seed = int(config.seed)
+        # With a link-context term links have two tables, as word2vec's syn0 and
+        # syn1neg: input vectors (links as contexts) and output vectors (as targets).
+        self.context_weight = float(config.link_context)
         with self.strategy.scope():
             def init(n, salt):
                 return tf.random.stateless_uniform(
@@ -160,11 +167,22 @@ class Trainer:
 
             self.row_table = tf.Variable(init(pairs.n_rows, 1), name="row_embedding")
             self.link_table = tf.Variable(init(pairs.n_links, 2), name="link_embedding")
-            self.optimizer = _LazyOptimizer(config.optimizer, config.learning_rate,
-                                            [self.row_table, self.link_table])
+            tables = [self.row_table, self.link_table]
+            # word2vec's syn1neg: links as targets get their own vectors; rows and
+            # links as contexts score against them.
+            self.output_table = self.link_table
+            if self.context_weight:
+                self.output_table = tf.Variable(init(pairs.n_links, 3),
+                                                name="output_link_embedding")
+                tables.append(self.output_table)
+            self.optimizer = _LazyOptimizer(config.optimizer, config.learning_rate, tables)
         self._pair_rows = tf.constant(pairs.rows)
         self._pair_links = tf.constant(pairs.links)
         self._pair_weights = tf.constant(pairs.weights)
+        # CSR row starts of the pairs (pairs are in CSR order): a row's links are
+        # pair_links[indptr[r]:indptr[r + 1]], for in-graph draws of context links.
+        self._indptr = tf.constant(np.r_[0, np.cumsum(np.bincount(
+            pairs.rows, minlength=pairs.n_rows))].astype(np.int32))
         self._pair_bitmap = tf.constant(pairs.bitmap())
         self._hash_bits = pairs.bitmap_hash_bits
         complement = pairs.complement() if config.negative_sampling == "pair" else None
@@ -229,7 +247,7 @@ class Trainer:
         pos_links = tf.gather(self._pair_links, pos)
         pos_weights = tf.gather(self._pair_weights, pos) * valid
         if self.config.negative_sampling == "link":
-            return self._link_step(ctx, pos_rows, pos_links, pos_weights, valid, seed)
+            return self._link_step(ctx, pos, pos_rows, pos_links, pos_weights, valid, seed)
         neg_rows, neg_links, neg_ok = self._negatives(self.local_batch * k, seed)
         rows = tf.concat([pos_rows, neg_rows], 0)
         links = tf.concat([pos_links, neg_links], 0)
@@ -242,7 +260,7 @@ class Trainer:
         self._apply(ctx, self.link_table, links, grad_v)
         return tf.reduce_sum(losses), tf.reduce_sum(weights)
 
-    def _link_step(self, ctx, pos_rows, pos_links, pos_weights, valid, seed):
+    def _link_step(self, ctx, pos, pos_rows, pos_links, pos_weights, valid, seed):
         """word2vec's corruption: a non-pair keeps its true pair's row.
 
         Rows are gathered, merged and updated once per true pair, and each group
@@ -258,14 +276,62 @@ class Trainer:
         neg_ok = self._not_pairs(tf.repeat(pos_rows, k), tf.reshape(cell_links, [-1]))
         neg_weights = tf.reshape(neg_ok, [-1, k]) * valid[:, None]
         u = tf.gather(self.row_table, pos_rows)
-        v_pos = tf.gather(self.link_table, pos_links)
-        v_neg = tf.gather(self.link_table, neg_links)
-        loss, grad_u, grad_pos, grad_neg = self._link_loss_and_gradients(
-            u, v_pos, v_neg, pos_weights, neg_weights)
+        v_pos = tf.gather(self.output_table, pos_links)
+        v_neg = tf.gather(self.output_table, neg_links)
+        if not self.context_weight:
+            loss, grad_u, grad_pos, grad_neg = self._link_loss_and_gradients(
+                u, v_pos, v_neg, pos_weights, neg_weights)
+            self._apply(ctx, self.row_table, pos_rows, grad_u)
+            self._apply(ctx, self.output_table, tf.concat([pos_links, neg_links], 0),
+                        tf.concat([grad_pos, grad_neg], 0))
+            return loss, tf.reduce_sum(pos_weights) + tf.reduce_sum(neg_weights)
+        # Link context (item2vec, LINE 2nd order, Doc2Vec's dbow_words): another
+        # link j of the same row, uniform among its other links, predicts the
+        # pair's link against the same negatives.
+        seed_ctx = tf.random.experimental.stateless_fold_in(seed, 1)
+        ctx_links, ctx_ok = self._context_links(pos, pos_rows, seed_ctx)
+        c = tf.gather(self.link_table, ctx_links)
+        cw = self.context_weight * ctx_ok
+        loss, grad_u, grad_c, grad_pos, grad_neg = self._context_loss_and_gradients(
+            u, c, v_pos, v_neg, pos_weights, neg_weights, cw)
         self._apply(ctx, self.row_table, pos_rows, grad_u)
-        self._apply(ctx, self.link_table, tf.concat([pos_links, neg_links], 0),
+        self._apply(ctx, self.link_table, ctx_links, grad_c)
+        self._apply(ctx, self.output_table, tf.concat([pos_links, neg_links], 0),
                     tf.concat([grad_pos, grad_neg], 0))
-        return loss, tf.reduce_sum(pos_weights) + tf.reduce_sum(neg_weights)
+        return loss, (tf.reduce_sum(pos_weights) + tf.reduce_sum(neg_weights)) * (
+            1.0 + self.context_weight)
+
+    def _context_links(self, pos, pos_rows, seed):
+        """For each true pair (index ``pos``), another link of its row drawn uniformly,
+        and 1.0 where the row has one (0.0 for rows with a single link)."""
+        start = tf.gather(self._indptr, pos_rows)
+        degree = tf.gather(self._indptr, pos_rows + 1) - start
+        others = tf.maximum(degree - 1, 1)
+        u = tf.random.stateless_uniform(tf.shape(pos), seed)
+        offset = tf.minimum(tf.cast(u * tf.cast(others, tf.float32), tf.int32), others - 1)
+        offset += tf.cast(offset >= pos - start, tf.int32)  # skip the pair's own link
+        pick = tf.minimum(start + offset, tf.size(self._pair_links) - 1)
+        return tf.gather(self._pair_links, pick), tf.cast(degree > 1, tf.float32)
+
+    def _context_loss_and_gradients(self, u, c, v_pos, v_neg, pos_weights, neg_weights,
+                                    context_weights):
+        """The link step's loss with the link-context term, and its gradients."""
+        k, share, n_groups = self.negative_ratio, self.share, self.n_groups
+        pad = n_groups * share - self.local_batch
+        with tf.GradientTape() as tape:
+            tape.watch([u, c, v_pos, v_neg])
+            v_g = tf.reshape(v_neg, [n_groups, k, -1])
+
+            def term(x):
+                pos_loss = tf.math.softplus(-tf.reduce_sum(x * v_pos, 1)) * pos_weights
+                x_g = tf.reshape(tf.pad(x, [[0, pad], [0, 0]]), [n_groups, share, -1])
+                scores = tf.reshape(tf.einsum("gid,gkd->gik", x_g, v_g), [-1, k])
+                neg_loss = tf.math.softplus(scores[:self.local_batch]) * neg_weights
+                return pos_loss + tf.reduce_sum(neg_loss, 1)
+
+            loss = tf.reduce_sum(term(u)) + tf.reduce_sum(context_weights * term(c))
+        grads = tape.gradient(loss, [u, c, v_pos, v_neg])
+        return (loss, *grads)
 
     def _link_loss_and_gradients(self, u, v_pos, v_neg, pos_weights, neg_weights):
         """Summed weighted loss of a link step and its gradients.
@@ -354,6 +420,10 @@ class Trainer:
 
     def link_vectors(self):
         return self.link_table.numpy()
+
+    def output_vectors(self):
+        """Links as targets (word2vec's syn1neg); the link table when not separate."""
+        return self.output_table.numpy()
 
     def row_vectors(self):
         return self.row_table.numpy()

@@ -292,6 +292,3 @@ def _check_weight_range(X, *, per_row):
             f"{_MAX_TOTAL_WEIGHT:.3g} (float32 overflows beyond). Divide X by a constant."
         )
 
-
-def graph_from_input(estimator, X, *, min_count, reset):  # TEMPORARY shim, removed with evaluation's update
-    return estimator._encode(X, reset=reset)

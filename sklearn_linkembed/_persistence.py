@@ -1,8 +1,13 @@
-"""Safe, versioned file format for vectors and models (no pickle, ever).
+"""File formats: the safe, versioned archive (no pickle, ever) and the text formats.
 
 Everything this package saves -- :class:`~sklearn_linkembed.keyedvectors.KeyedVectors`,
 a fitted ``LinkEmbedder`` -- goes through :func:`save_archive` and comes back through
-:func:`load_archive`.
+:func:`load_archive`; a table of keyed vectors becomes arrays with
+:func:`vectors_to_arrays` and comes back with :func:`vectors_from_arrays`. The word2vec
+files of gensim and the original C tool are written by :func:`write_word2vec` and read by
+:func:`read_word2vec`, and the TensorBoard Embedding Projector's files are written by
+:func:`write_projector`. ``KeyedVectors.save``, ``load``, ``save_word2vec_format``,
+``load_word2vec_format`` and ``export_projector`` call these functions.
 
 Layout
 ------
@@ -42,7 +47,24 @@ truncated or corrupt archive, an archive written by something else (no valid
 
 Writes are atomic: the archive is written to a temporary file in the destination
 directory and moved over ``path`` with :func:`os.replace`, so an interrupted save leaves
-either the previous file or none, never half of one.
+either the previous file or none, never half of one. The text formats are written the
+same way.
+
+The word2vec formats
+--------------------
+Both begin with a header line ``"n_keys vector_size"`` and hold one entry per key:
+
+* text: the key and the ``vector_size`` values separated by single spaces, one line per
+  key (:func:`write_word2vec` prints 9 significant digits, enough to read back the same
+  ``float32``);
+* binary: the key, a space, ``vector_size`` little-endian ``float32`` values and an
+  optional newline (gensim writes none, the C tool and :func:`write_word2vec` one).
+
+A key ends at its first space (and, in the text format, at the end of its line), so
+:func:`write_word2vec` writes every whitespace character of a key as ``"_"``, and keys are
+read back as strings. :func:`read_word2vec` raises a :class:`ValueError` that names the
+line (text) or the entry and its byte offset (binary) and what was wrong when a file is
+truncated or malformed.
 
 Examples
 --------
@@ -60,13 +82,29 @@ array([0., 1., 2.])
 Traceback (most recent call last):
     ...
 ValueError: Cannot load '...table.npz': it holds kind 'Example', expected 'KeyedVectors'.
+
+A word2vec text file, written and read back:
+
+>>> from sklearn_linkembed._persistence import read_word2vec, write_word2vec
+>>> text = write_word2vec(os.path.join(tempfile.mkdtemp(), "v.txt"), ["Rogue One", "Up"],
+...                       np.array([[3, 4], [0, 0.5]], dtype=np.float32))
+>>> open(text, encoding="utf-8").read().splitlines()
+['2 2', 'Rogue_One 3 4', 'Up 0 0.5']
+>>> read_word2vec(text)
+(['Rogue_One', 'Up'], array([[3. , 4. ],
+       [0. , 0.5]], dtype=float32))
 """
 
+import codecs
 import errno
 import json
+import numbers
 import os
+import re
 import secrets
+import stat
 import struct
+import warnings
 import zipfile
 import zlib
 
@@ -78,7 +116,12 @@ __all__ = [
     "decode_keys",
     "encode_keys",
     "load_archive",
+    "read_word2vec",
     "save_archive",
+    "vectors_from_arrays",
+    "vectors_to_arrays",
+    "write_projector",
+    "write_word2vec",
 ]
 
 FORMAT_NAME = "sklearn_linkembed"
@@ -89,6 +132,12 @@ _RESERVED_META = ("format", "format_version", "kind", "arrays")
 _ALLOWED_KINDS = "biufcUS"  # numpy dtype kinds that np.save writes without pickle
 _ZIP_MAGIC = b"PK\x03\x04"
 _EMPTY_ZIP_MAGIC = b"PK\x05\x06"
+
+_WHITESPACE = re.compile(r"\s")
+_TSV_SPECIAL = re.compile(r"[\t\n\r]")
+_LINES_PER_WRITE = 8192  # entries formatted per write call of the text writers
+_READ_SIZE = 1 << 20  # bytes read at a time from a binary word2vec file
+_MAX_KEY_BYTES = 1 << 16  # a longer "key" in a binary word2vec file means a malformed file
 
 
 def save_archive(path, kind, arrays, meta=None):
@@ -293,6 +342,461 @@ def decode_keys(array, key_type):
             raise ValueError(f"int keys must be stored as an integer array, got {array.dtype}.")
         return [int(k) for k in array.tolist()]
     raise ValueError(f"Unknown key_type {key_type!r}; supported: 'str', 'int'.")
+
+
+def vectors_to_arrays(keys, vectors, prefix=""):
+    """Arrays and metadata entries that describe a table of keyed vectors, for an archive.
+
+    Parameters
+    ----------
+    keys : sequence of str or sequence of int
+        The key of each row of ``vectors``, as :func:`encode_keys` takes them.
+    vectors : ndarray of shape (n_keys, vector_size)
+        The ``float32`` vectors.
+    prefix : str, default=""
+        Prepended to the names, so that several tables share one archive (e.g. ``"row_"``
+        and ``"link_"``).
+
+    Returns
+    -------
+    arrays : dict of str to ndarray
+        ``{prefix}vectors`` and ``{prefix}keys``, for :func:`save_archive`.
+    meta : dict
+        ``{prefix}key_type``, for the archive's metadata.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_linkembed._persistence import vectors_from_arrays, vectors_to_arrays
+    >>> arrays, meta = vectors_to_arrays([10, 20], np.eye(2, dtype=np.float32), "row_")
+    >>> sorted(arrays), meta
+    (['row_keys', 'row_vectors'], {'row_key_type': 'int'})
+    >>> vectors_from_arrays(arrays, meta, "row_")[0]
+    [10, 20]
+    """
+    encoded, key_type = encode_keys(keys)
+    return ({f"{prefix}vectors": vectors, f"{prefix}keys": encoded},
+            {f"{prefix}key_type": key_type})
+
+
+def vectors_from_arrays(arrays, meta, prefix=""):
+    """Inverse of :func:`vectors_to_arrays`: the keys and vectors of a table.
+
+    Parameters
+    ----------
+    arrays : dict of str to ndarray
+        As :func:`load_archive` returns them.
+    meta : dict
+        The archive's metadata.
+    prefix : str, default=""
+        The prefix the table was written with.
+
+    Returns
+    -------
+    keys : list of str or list of int
+        The keys, with their type.
+    vectors : ndarray of shape (n_keys, vector_size)
+        The ``float32`` vectors.
+
+    Raises
+    ------
+    KeyError
+        If an array or metadata entry of the table is missing.
+    ValueError
+        If the vectors are not ``float32`` or the keys not stored as :func:`encode_keys`
+        stores them.
+    """
+    vectors = arrays[f"{prefix}vectors"]
+    if vectors.dtype != np.float32:
+        raise ValueError(f"vectors must be float32, got {vectors.dtype}.")
+    return decode_keys(arrays[f"{prefix}keys"], meta[f"{prefix}key_type"]), vectors
+
+
+def write_word2vec(path, keys, vectors, binary=False):
+    """Write vectors in the word2vec text or binary format, atomically.
+
+    The layout is described in the module documentation. Keys are written as
+    ``str(key)`` with every whitespace character replaced by ``"_"``.
+
+    Parameters
+    ----------
+    path : str or path-like
+        Destination.
+    keys : sequence of hashable
+        The key of each row of ``vectors``.
+    vectors : ndarray of shape (n_keys, vector_size)
+        The vectors, written as ``float32``.
+    binary : bool, default=False
+        Write the binary format instead of text.
+
+    Returns
+    -------
+    path : str
+        The path written.
+
+    Raises
+    ------
+    ValueError
+        If two keys become equal once written (``"Rogue One"`` and ``"Rogue_One"``), or a
+        key is empty: a reader would lose a vector. Nothing is written then.
+    """
+    path = os.fspath(path)
+    keys = list(keys)
+    names = [_WHITESPACE.sub("_", str(key)) for key in keys]
+    if "" in names:
+        raise ValueError("An empty key cannot be written in the word2vec format.")
+    if len(set(names)) != len(names):
+        seen, clashes = {}, []
+        for key, name in zip(keys, names):
+            if name in seen and len(clashes) < 5:
+                clashes.append((seen[name], key))
+            seen.setdefault(name, key)
+        raise ValueError(
+            "Keys collide once whitespace is replaced by '_' for the word2vec format: "
+            + ", ".join(f"{a!r} and {b!r}" for a, b in clashes)
+        )
+    vectors = np.asarray(vectors, dtype=np.float32)
+    n, dim = vectors.shape
+    step = _LINES_PER_WRITE
+
+    def write(fh):
+        fh.write(f"{n} {dim}\n".encode())
+        if binary:
+            little = vectors.astype("<f4", copy=False)
+            for start in range(0, n, step):
+                fh.write(b"".join(
+                    name.encode("utf-8") + b" " + row.tobytes() + b"\n"
+                    for name, row in zip(names[start:start + step], little[start:start + step])
+                ))
+        else:
+            fmt = " ".join(["%.9g"] * dim)
+            for start in range(0, n, step):
+                rows = vectors[start:start + step].tolist()
+                fh.write("".join(
+                    f"{name} {fmt % tuple(row)}\n"
+                    for name, row in zip(names[start:start + step], rows)
+                ).encode("utf-8"))
+
+    _atomic_write(path, write)
+    return path
+
+
+def read_word2vec(path, binary=False, *, limit=None, encoding="utf-8"):
+    """Read a word2vec text or binary file, as gensim and the original C tool write them.
+
+    The layout is described in the module documentation. As gensim does, the header's
+    count of entries is read and anything after them is ignored, and when a key comes
+    more than once its first vector is kept (with a :class:`UserWarning`).
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file to read.
+    binary : bool, default=False
+        Read the binary format instead of text.
+    limit : int or None, default=None
+        Read at most this many entries, the first ones of the file; ``None`` reads them
+        all.
+    encoding : str, default="utf-8"
+        The encoding of the keys (and of the text format's values).
+
+    Returns
+    -------
+    keys : list of str
+        The keys, in the order of the file.
+    vectors : ndarray of shape (n_keys, vector_size)
+        The ``float32`` vectors, C-contiguous.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ValueError
+        If the file is truncated or malformed: the message names the file, the line
+        (text) or the entry and its byte offset (binary), and what was wrong. Also when a
+        value is NaN or infinite, or ``limit`` is not a positive int.
+    LookupError
+        If ``encoding`` is not a known encoding.
+    """
+    path = os.fspath(path)
+    if limit is not None and (not isinstance(limit, numbers.Integral)
+                              or isinstance(limit, bool) or limit < 1):
+        raise ValueError(f"limit must be a positive int or None, got {limit!r}.")
+    codecs.lookup(encoding)
+    reader = _Word2VecReader(path, binary, encoding)
+    with open(path, "rb") as fh:
+        reader.fh = fh
+        n, dim = reader.header()
+        n = n if limit is None else min(n, int(limit))
+        keys, vectors = reader.entries(n, dim)
+    bad = np.flatnonzero(~np.isfinite(vectors).all(axis=1))
+    if len(bad):
+        raise reader.error(reader.where(bad[0], keys[bad[0]]), "a value is NaN or infinite")
+    first = dict(zip(reversed(keys), range(len(keys) - 1, -1, -1)))
+    if len(first) < len(keys):
+        keep = np.sort(np.fromiter(first.values(), dtype=np.int64, count=len(first)))
+        repeated = list(dict.fromkeys(k for i, k in enumerate(keys) if first[k] != i))
+        warnings.warn(f"{path!r}: {len(keys) - len(first)} duplicate keys in the word2vec "
+                      f"file, e.g. {repeated[:5]}; kept the first vector of each.",
+                      UserWarning, stacklevel=3)
+        keys, vectors = [keys[i] for i in keep.tolist()], vectors[keep]
+    return keys, vectors
+
+
+class _Word2VecReader:
+    """The parsing of :func:`read_word2vec`, with the positions its errors name."""
+
+    def __init__(self, path, binary, encoding):
+        self.path, self.binary, self.encoding = path, binary, encoding
+        self.fh = None
+        self.offsets = []  # binary: the byte offset of each entry
+
+    def error(self, where, problem):
+        kind = "binary" if self.binary else "text"
+        end = "" if problem.endswith("?") else "."
+        return ValueError(f"Cannot read {self.path!r} as a word2vec {kind} file: {where}: "
+                          f"{problem}{end}")
+
+    def where(self, i, key=None):
+        """The position of entry ``i`` (from 0) in an error message."""
+        named = "" if key is None else f" ({key!r})"
+        if self.binary:
+            return f"entry {i + 1}{named} at byte {self.offsets[i]}"
+        return f"line {i + 2}{named}"
+
+    def decode(self, raw, where):
+        try:
+            return raw.decode(self.encoding)
+        except UnicodeDecodeError as exc:
+            hint = "" if self.binary else "; is it a binary file (binary=True)?"
+            raise self.error(where, f"not valid {self.encoding} ({exc.reason} at byte "
+                                    f"{exc.start} of the key){hint}") from None
+
+    def header(self):
+        raw = self.fh.readline()
+        if not raw:
+            raise self.error("line 1", "the file is empty, expected the header "
+                                       "'n_keys vector_size'")
+        parts = raw.split()
+        if len(parts) != 2 or not all(p.isdigit() for p in parts):
+            shown = raw[:60].decode(self.encoding, "replace").rstrip("\r\n")
+            raise self.error("line 1", f"expected the header 'n_keys vector_size' (two "
+                                       f"non-negative integers), got {shown!r}")
+        return int(parts[0]), int(parts[1])
+
+    def entries(self, n, dim):
+        """``(keys, vectors)`` of the ``n`` entries after the header."""
+        status = os.fstat(self.fh.fileno())
+        if stat.S_ISREG(status.st_mode):
+            # a header announcing more entries than the file can hold allocates no more
+            smallest = 4 * dim + 2 if self.binary else 2 * dim + 2
+            n_rows = min(n, max(status.st_size - self.fh.tell(), 0) // smallest + 1)
+        else:
+            n_rows = n
+        vectors = np.empty((n_rows, dim), dtype=np.float32)
+        keys = []
+        read = self._binary_entries if self.binary else self._text_entries
+        read(n, dim, keys, vectors)
+        return keys, vectors[:len(keys)]
+
+    def _truncated(self, n, found):
+        """The error for a file that ends where entry ``found`` (from 0) should begin."""
+        return self.error(self.where(found), f"the file ends there, after {found} of the {n} "
+                                             "entries its header announces; is it truncated, "
+                                             "or the count wrong?")
+
+    def _text_entries(self, n, dim, keys, vectors):
+        step = _LINES_PER_WRITE
+        for start in range(0, n, step):
+            values = []
+            for i in range(start, min(start + step, n)):
+                raw = self.fh.readline()
+                if not raw:
+                    raise self._truncated(n, i)
+                line = self.decode(raw.rstrip(), self.where(i))
+                parts = line.split(" ")
+                if len(parts) != dim + 1 or not parts[0]:
+                    raise self.error(self.where(i), self._bad_line(parts, dim))
+                keys.append(parts[0])
+                values += parts[1:]
+            try:
+                block = np.array(values, dtype=np.float32)
+            except ValueError:
+                raise self._bad_value(start, keys, values, dim) from None
+            vectors[start:len(keys)] = block.reshape(len(keys) - start, dim)
+
+    @staticmethod
+    def _bad_line(parts, dim):
+        if parts == [""]:
+            return f"an empty line where an entry (a key and {dim} values) was expected"
+        if not parts[0]:
+            return "the line starts with a space: the key is empty"
+        got = len(parts) - 1
+        hint = " (is there a space in a key, or two between values?)" if got > dim else ""
+        return (f"expected a key and {dim} values separated by single spaces, got "
+                f"{got} values{hint}")
+
+    def _bad_value(self, start, keys, values, dim):
+        """The error for the first value of a block of lines that is not a number."""
+        for position, value in enumerate(values):
+            try:
+                np.array([value], dtype=np.float32)  # as the block was parsed
+            except ValueError:
+                i, column = start + position // dim, position % dim
+                return self.error(self.where(i, keys[i]),
+                                  f"value {column + 1} ({value!r}) is not a number")
+        return self.error(self.where(start), "a value is not a number")  # pragma: no cover
+
+    def _binary_entries(self, n, dim, keys, vectors):
+        size = 4 * dim
+        buffer, pos, consumed = b"", 0, self.fh.tell()  # consumed: file offset of buffer[0]
+        rows = []
+
+        def fill(needed):
+            nonlocal buffer, pos, consumed
+            while len(buffer) - pos < needed:
+                more = self.fh.read(max(_READ_SIZE, needed))
+                if not more:
+                    return False
+                consumed += pos
+                buffer, pos = buffer[pos:] + more, 0
+            return True
+
+        for i in range(n):
+            while fill(1) and buffer[pos:pos + 1] == b"\n":
+                pos += 1
+            self.offsets.append(consumed + pos)
+            space = buffer.find(b" ", pos, pos + _MAX_KEY_BYTES + 1)
+            while space < 0 and len(buffer) - pos <= _MAX_KEY_BYTES and fill(
+                    len(buffer) - pos + 1):
+                space = buffer.find(b" ", pos, pos + _MAX_KEY_BYTES + 1)
+            if space < 0:
+                if pos == len(buffer):
+                    raise self._truncated(n, i)
+                if len(buffer) - pos > _MAX_KEY_BYTES:
+                    raise self.error(self.where(i), f"no space in the {_MAX_KEY_BYTES} bytes "
+                                                    "after it, so no key ends there")
+                raise self.error(self.where(i), "the file ends inside a key (no space after it)")
+            raw = buffer[pos:space]
+            if not raw or b"\n" in raw:
+                raise self.error(self.where(i), ("the key holds a newline" if raw else
+                                                 "the key is empty") + "; is it a text file "
+                                                "(binary=False), or the vector size wrong?")
+            key = self.decode(raw, self.where(i))
+            pos = space + 1
+            if not fill(size):
+                raise self.error(self.where(i, key),
+                                 f"the file ends inside its vector ({len(buffer) - pos} of "
+                                 f"{size} bytes); is it truncated?")
+            keys.append(key)
+            rows.append(buffer[pos:pos + size])
+            pos += size
+            if len(rows) == _LINES_PER_WRITE or i == n - 1:
+                stop = len(keys)
+                vectors[stop - len(rows):stop] = np.frombuffer(
+                    b"".join(rows), dtype="<f4").reshape(len(rows), dim)
+                rows = []
+
+
+def write_projector(directory, keys, vectors, metadata=None):
+    """Write ``vectors.tsv`` and ``metadata.tsv`` for the TensorBoard Embedding Projector.
+
+    ``vectors.tsv`` has one tab-separated line of values per key, no header.
+    ``metadata.tsv`` has the key of each line: a single column without a header, or, with
+    ``metadata``, a header line ``key<TAB>name...`` then one column per entry. Tabs and
+    newlines inside values are replaced by spaces. Both files are written atomically.
+
+    Parameters
+    ----------
+    directory : str or path-like
+        Created if needed.
+    keys : sequence of hashable
+        The key of each row of ``vectors``.
+    vectors : ndarray of shape (n_keys, vector_size)
+        The vectors.
+    metadata : dict of str to sequence, or pandas.DataFrame, default=None
+        Extra columns, one value per key. Sequences are aligned with ``keys`` by position.
+        A DataFrame whose index holds every key is aligned by label, any other DataFrame
+        by position.
+
+    Returns
+    -------
+    paths : tuple of str
+        The paths of ``vectors.tsv`` and ``metadata.tsv``.
+
+    Raises
+    ------
+    ValueError
+        If a metadata column has the wrong length or clashes with another.
+    """
+    directory = os.fspath(directory)
+    keys = list(keys)
+    columns = _projector_columns(keys, metadata)
+    os.makedirs(directory, exist_ok=True)
+    vectors_path = os.path.join(directory, "vectors.tsv")
+    metadata_path = os.path.join(directory, "metadata.tsv")
+    vectors = np.asarray(vectors)
+    n, dim = vectors.shape
+    step = _LINES_PER_WRITE
+    fmt = "\t".join(["%.9g"] * dim)
+
+    def write_vectors(fh):
+        for start in range(0, n, step):
+            rows = vectors[start:start + step].tolist()
+            fh.write("".join(f"{fmt % tuple(row)}\n" for row in rows).encode("utf-8"))
+
+    def write_metadata(fh):
+        names = list(columns)
+        if len(names) > 1:
+            fh.write(("\t".join(_tsv_cell(name) for name in names) + "\n").encode("utf-8"))
+        values = [columns[name] for name in names]
+        for start in range(0, n, step):
+            fh.write("".join(
+                "\t".join(_tsv_cell(v) for v in row) + "\n"
+                for row in zip(*(col[start:start + step] for col in values))
+            ).encode("utf-8"))
+
+    _atomic_write(vectors_path, write_vectors)
+    _atomic_write(metadata_path, write_metadata)
+    return vectors_path, metadata_path
+
+
+def _projector_columns(keys, metadata):
+    """``{column name: values}``, the keys first, each aligned with ``keys``."""
+    n = len(keys)
+    columns = {"key": keys}
+    if metadata is None:
+        return columns
+    if hasattr(metadata, "columns") and hasattr(metadata, "iloc"):  # a DataFrame
+        frame = metadata
+        positions = None
+        if frame.index.is_unique:
+            positions = frame.index.get_indexer(keys)
+            if (positions < 0).any():
+                positions = None
+        if positions is None:
+            if len(frame) != n:
+                raise ValueError(
+                    f"metadata has {len(frame)} rows and its index does not hold every "
+                    f"key; expected {n} rows aligned with index_to_key."
+                )
+            positions = np.arange(n)
+        frame = frame.iloc[positions]
+        items = [(name, frame[name].tolist()) for name in frame.columns]
+    else:
+        items = [(name, list(values)) for name, values in dict(metadata).items()]
+    for name, values in items:
+        if str(name) in columns:
+            raise ValueError(f"metadata column {name!r} clashes with another column.")
+        if len(values) != n:
+            raise ValueError(f"metadata column {name!r} has {len(values)} values, "
+                             f"expected {n} (one per key).")
+        columns[str(name)] = values
+    return columns
+
+
+def _tsv_cell(value):
+    return _TSV_SPECIAL.sub(" ", str(value))
 
 
 class _Invalid(Exception):

@@ -1,11 +1,12 @@
 """LinkEmbedder: row and link embeddings of a bipartite graph, as a scikit-learn transformer."""
 
+import itertools
 import logging
 import os
 import time
 import warnings
-from numbers import Integral, Real
 from dataclasses import dataclass
+from numbers import Integral, Real
 from types import MappingProxyType
 from typing import ClassVar
 
@@ -26,7 +27,7 @@ from ._graph import LinkVocabulary, _unreadable_matrix_error, is_link_lists
 from ._pairs import Pairs, negative_probability
 from ._persistence import load_archive, save_archive
 from ._utils import unit_rows
-from .keyedvectors import KeyedVectors, most_similar
+from .keyedvectors import KeyedVectors
 
 __all__ = ["LinkEmbedder"]
 
@@ -37,6 +38,12 @@ logger = logging.getLogger(__name__)
 _EXAMPLES_PER_CALL = 2_000_000
 # float32 tables per row of the embedding and of the optimizer's state, by optimizer.
 _TABLES_PER_OPTIMIZER = {"sgd": 1, "adagrad": 2, "adam": 3, "nadam": 3}
+# Weight of log(link degree) in link_scores with link context (benchmarks/bench_ranking.py).
+_POPULARITY_WEIGHT = 0.1
+# Rows scored at once by recommend: bounds the (rows x links) score block.
+_ROWS_PER_BLOCK = 1024
+# learning_rate="auto", by optimizer (benchmarks/bench_ranking.py and bench_defaults.py).
+_AUTO_LEARNING_RATE = {"sgd": 0.02, "adagrad": 0.25, "adam": 0.02, "nadam": 0.02}
 
 
 class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -45,48 +52,54 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
     Rows are entities (films, shops, papers) and links what they point to
     (actors, products, citations). Every row and every link gets a vector so
     that true (row, link) pairs score high and random non-pairs score low.
-    The model is the one of the notebook this library grew from: cosine of the
-    two vectors, squared error against +1 for a true pair and -1 for a random
-    non-pair. The defaults train it faster than the notebook did (plain SGD
-    instead of Nadam, larger batches, 5 non-pairs drawn word2vec-style and
-    shared by runs of 4 pairs, 5 epochs; benchmarks/README.md shows they pass
-    the notebook's quality in a fraction of its time);
-    ``LinkEmbedder(**LinkEmbedder.NOTEBOOK)`` gives the notebook's own settings.
-    ``loss="logistic"`` is skip-gram negative sampling (word2vec, gensim's
-    PV-DBOW).
 
-    :meth:`transform` gives a vector to any row, unseen ones included, by
-    folding it in: its vector is fitted against the frozen link vectors, like
-    gensim's ``infer_vector``. It is row-wise, so ``transform(X[rows])`` equals
+    The default model is skip-gram negative sampling (word2vec, gensim's
+    PV-DBOW) with a link-context term: each true pair (row, link) is
+    predicted from the row's vector and, as in Doc2Vec's ``dbow_words`` or
+    item2vec, from another link of the same row, against negative links drawn
+    word2vec-style. Links thus have an input vector (as a context) and an
+    output vector (as a target), and a row's vector is the mean of its links'
+    input vectors. Ranked over all links, this finds a row's missing links
+    better than item-kNN on the bundled films, and its link neighbours are
+    links that share rows (benchmarks/bench_ranking.py).
+    ``LinkEmbedder(**LinkEmbedder.NOTEBOOK)`` is the notebook this library grew
+    from: cosine of the two vectors, squared error against +1 for a true pair
+    and -1 for a random non-pair, trained with Nadam.
+
+    :meth:`transform` gives a vector to any row, unseen ones included: the
+    weighted mean of its known links' input vectors (with ``link_context=0``,
+    a fold-in, gensim's ``infer_vector``: the vector is fitted against the
+    frozen link vectors). It is row-wise, so ``transform(X[rows])`` equals
     ``transform(X)[rows]``, and ``fit_transform(X)`` equals
-    ``fit(X).transform(X)``.
+    ``fit(X).transform(X)``. :meth:`recommend` and :meth:`link_scores` rank
+    every link for a row; :meth:`most_similar` answers neighbour queries
+    within and across rows and links.
 
     Parameters
     ----------
-    embedding_size : int, default=50
-        Dimension of the vectors.
-    negative_ratio : int, default=5
+    embedding_size : int, default=100
+        Dimension of the vectors (the notebook: 50).
+    negative_ratio : int, default=10
         Random non-pairs per true pair (the notebook: 10).
     batch_size : int, default=4096
         True pairs per training step, each with its ``negative_ratio``
         non-pairs (the notebook: 512).
     epochs : int, default=5
         Passes over all true pairs (the notebook: 15).
-    loss : {"cosine_mse", "logistic"}, default="cosine_mse"
-        ``"cosine_mse"``: ``(cos(row, link) - label) ** 2``, labels +1 / -1 (the
-        notebook's ``Dot(normalize=True)`` with MSE). ``"logistic"``:
-        ``-log sigmoid(label * row.link)`` (skip-gram negative sampling).
+    loss : {"logistic", "cosine_mse"}, default="logistic"
+        ``"logistic"``: ``-log sigmoid(label * row.link)`` (skip-gram negative
+        sampling). ``"cosine_mse"``: ``(cos(row, link) - label) ** 2``, labels
+        +1 / -1 (the notebook's ``Dot(normalize=True)`` with MSE).
     optimizer : {"auto", "sgd", "nadam", "adam", "adagrad"}, default="auto"
         Updates touch only the rows in the batch (lazy Adam and Nadam).
-        ``"auto"`` is ``"sgd"`` for ``cosine_mse`` (fastest, and the best
-        quality measured in benchmarks/README.md) and ``"nadam"`` for
-        ``logistic``, whose unbounded scores make plain SGD on large batches
-        either slow to start or unstable (the notebook: ``"nadam"``).
-    learning_rate : float, default=0.02
-        Step size of the optimizer. For ``"sgd"`` it multiplies the gradient of
-        each example's loss, as word2vec's ``alpha``; the adaptive optimizers
-        do not depend on the loss's scale (the notebook: Keras' 0.001 with
-        Nadam).
+        ``"auto"`` is ``"adagrad"`` for ``logistic`` and ``"sgd"`` for
+        ``cosine_mse``, the fastest to good rankings measured in
+        benchmarks/README.md (the notebook: ``"nadam"``).
+    learning_rate : float or "auto", default="auto"
+        Step size of the optimizer; ``"auto"`` is 0.25 for Adagrad, 0.02 for the
+        others. For ``"sgd"`` it multiplies the gradient of each example's loss,
+        as word2vec's ``alpha``; the adaptive optimizers do not depend on the
+        loss's scale (the notebook: Keras' 0.001 with Nadam).
     negative_power : float, default=0.75
         Links of non-pairs are drawn in proportion to ``degree ** negative_power``:
         0 is uniform (the notebook), 0.75 is word2vec's choice.
@@ -100,13 +113,20 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         matrix product: a step gathers and updates ``negative_ratio`` link
         vectors per run instead of per pair. 1 draws fresh negatives for every
         true pair (word2vec). Ignored with ``"pair"``.
+    link_context : float, default=1.0
+        Weight of the link-context term: for each true pair, another link of
+        the same row, drawn at random, predicts the pair's link with the same
+        negatives. Links then have separate input and output vectors. 0 trains
+        the row vectors alone. Only used with ``loss="logistic"`` and
+        ``negative_sampling="link"``.
     min_count : int, default=3
         Links in fewer rows than this get no vector and are ignored.
     normalize : bool, default=True
         L2-normalise the output vectors (the notebook normalises before its SVM
         and its regression).
     fold_in_steps : int, default=5
-        Gradient steps of the fold-in of each row in :meth:`transform`.
+        Gradient steps of the fold-in of each row in :meth:`transform` (only
+        with ``link_context=0``).
     random_state : int, RandomState instance or None, default=None
         Seeds the initial vectors, the order of pairs and the non-pairs. With an
         int, results are bit-identical on CPU across runs and processes.
@@ -121,7 +141,16 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         by the row names (the index of a pandas Series) or by position.
     link_vectors_ : KeyedVectors
         Vector of every link in ``min_count`` or more rows, keyed by link name
-        (for matrices: the column name, or the column index).
+        (for matrices: the column name, or the column index): its input vector
+        (word2vec's ``wv``), from which rows are averaged.
+    link_output_vectors_ : KeyedVectors
+        What rows are scored against (:meth:`link_scores`): every link's output
+        vector (word2vec's ``syn1neg``), or with ``link_context=0`` its unit
+        ``link_vectors_``.
+    link_bias_ : ndarray of shape (n_links,)
+        The popularity term of :meth:`link_scores` (zeros with ``link_context=0``).
+    vocabulary_ : LinkVocabulary
+        The fitted mapping from the input's links to the columns of the graph.
     links_ : list
         The known links, in order of first appearance (for matrices: column order).
     link_counts_ : ndarray of shape (n_links,)
@@ -165,9 +194,10 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
     """
 
     #: The seed notebook's training settings, for ``LinkEmbedder(**LinkEmbedder.NOTEBOOK)``.
-    NOTEBOOK = MappingProxyType({"negative_ratio": 10, "batch_size": 512, "epochs": 15,
-                                 "optimizer": "nadam", "learning_rate": 0.001, "negative_power": 0.0,
-                                 "negative_sampling": "pair"})
+    NOTEBOOK = MappingProxyType({"embedding_size": 50, "negative_ratio": 10, "batch_size": 512,
+                                 "epochs": 15, "loss": "cosine_mse", "optimizer": "nadam",
+                                 "learning_rate": 0.001, "negative_power": 0.0,
+                                 "negative_sampling": "pair", "link_context": 0.0})
 
     _parameter_constraints: ClassVar[dict] = {
         "embedding_size": [Interval(Integral, 1, None, closed="left")],
@@ -176,10 +206,11 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         "epochs": [Interval(Integral, 1, None, closed="left")],
         "loss": [StrOptions({"cosine_mse", "logistic"})],
         "optimizer": [StrOptions({"auto", "sgd", "nadam", "adam", "adagrad"})],
-        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "learning_rate": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
         "negative_power": [Interval(Real, 0, None, closed="left")],
         "negative_sampling": [StrOptions({"pair", "link"})],
         "negative_sharing": [Interval(Integral, 1, None, closed="left")],
+        "link_context": [Interval(Real, 0, None, closed="left")],
         "min_count": [Interval(Integral, 1, None, closed="left")],
         "normalize": ["boolean"],
         "fold_in_steps": [Interval(Integral, 0, None, closed="left")],
@@ -187,10 +218,10 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         "verbose": ["verbose"],
     }
 
-    def __init__(self, embedding_size=50, *, negative_ratio=5, batch_size=4096, epochs=5,
-                 loss="cosine_mse", optimizer="auto", learning_rate=0.02, negative_power=0.75,
-                 negative_sampling="link", negative_sharing=4, min_count=3, normalize=True,
-                 fold_in_steps=5, random_state=None, verbose=0):
+    def __init__(self, embedding_size=100, *, negative_ratio=10, batch_size=4096, epochs=5,
+                 loss="logistic", optimizer="auto", learning_rate="auto", negative_power=0.75,
+                 negative_sampling="link", negative_sharing=4, link_context=1.0, min_count=3,
+                 normalize=True, fold_in_steps=5, random_state=None, verbose=0):
         self.embedding_size = embedding_size
         self.negative_ratio = negative_ratio
         self.batch_size = batch_size
@@ -201,6 +232,7 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         self.negative_power = negative_power
         self.negative_sampling = negative_sampling
         self.negative_sharing = negative_sharing
+        self.link_context = link_context
         self.min_count = min_count
         self.normalize = normalize
         self.fold_in_steps = fold_in_steps
@@ -262,8 +294,9 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         trainer = self._trainer(pairs, config)
         loss_curve = self._train(trainer, rng)
         links = KeyedVectors(trainer.link_vectors(), self.vocabulary_.link_keys)
+        output = trainer.output_vectors() if config.link_context else None
         state = _FittedState(self.vocabulary_, links, pairs.link_degree(), loss_curve,
-                             config.seed, row_vectors=None)
+                             config.seed, row_vectors=None, link_output_vectors=output)
         state.apply(self)
         rows = self._fold_in(graph.csr)
         keys = graph.row_keys if graph.row_keys is not None else list(range(rows.shape[0]))
@@ -296,8 +329,8 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
             embedding_size=self.embedding_size, batch_size=self.batch_size,
             negative_ratio=self.negative_ratio, negative_power=self.negative_power,
             negative_sampling=self.negative_sampling, negative_sharing=self.negative_sharing,
-            loss=self.loss, optimizer=self._optimizer(), learning_rate=self.learning_rate,
-            seed=seed)
+            loss=self.loss, optimizer=self._optimizer(), learning_rate=self._learning_rate(),
+            seed=seed, link_context=self._link_context())
 
     @staticmethod
     def _trainer(pairs, config, strategy=None):
@@ -308,7 +341,8 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
 
     def _check_table_memory(self, n_rows, n_links):
         """Refuse tables larger than this machine's memory before TensorFlow tries to allocate."""
-        n_bytes = ((n_rows + n_links) * self.embedding_size * 4
+        n_link_tables = 2 if self._link_context() else 1
+        n_bytes = ((n_rows + n_link_tables * n_links) * self.embedding_size * 4
                    * _TABLES_PER_OPTIMIZER[self._optimizer()])
         total = _physical_memory()
         if total is not None and n_bytes > total:
@@ -321,7 +355,18 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
     def _optimizer(self):
         if self.optimizer != "auto":
             return self.optimizer
-        return "sgd" if self.loss == "cosine_mse" else "nadam"
+        return "sgd" if self.loss == "cosine_mse" else "adagrad"
+
+    def _learning_rate(self):
+        if self.learning_rate != "auto":
+            return float(self.learning_rate)
+        return _AUTO_LEARNING_RATE[self._optimizer()]
+
+    def _link_context(self):
+        """The link-context weight in use: only with the logistic loss and link negatives."""
+        if self.loss != "logistic" or self.negative_sampling != "link":
+            return 0.0
+        return float(self.link_context)
 
     def _train(self, trainer, rng):
         steps = trainer.steps_per_epoch()
@@ -350,19 +395,26 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
             if not np.isfinite(losses[-1]):
                 raise FloatingPointError(
                     f"Training diverged in epoch {epoch + 1}: the loss is {losses[-1]}. Use a "
-                    f"smaller learning_rate (now {self.learning_rate}) or an adaptive optimizer "
+                    f"smaller learning_rate (now {self._learning_rate()}) or an adaptive optimizer "
                     f"(optimizer='nadam'; now {self._optimizer()!r}).")
             logger.debug("epoch %d: loss %.5f", epoch + 1, losses[-1])
         return losses
 
     def _fold_in(self, csr):
-        probability = negative_probability(self.link_counts_, self.negative_power)
         empty = int(np.count_nonzero(np.diff(csr.indptr) == 0))
         if empty:
             warnings.warn(
                 f"{empty} of {csr.shape[0]} rows have no known link (none of their links is in "
                 f"the {len(self.links_)} links kept at fit, those in min_count={self.min_count} "
                 "or more training rows): their vectors are zero.", UserWarning, stacklevel=3)
+        if self._rows_are_means:
+            # With link context a row is the mean of its links' input vectors (the
+            # vectors its links predict each other with): row-wise and exact.
+            weights = csr.astype(np.float32)
+            totals = np.asarray(weights.sum(axis=1)).ravel()
+            vectors = _row_means(weights, self.link_vectors_.vectors, totals)
+            return unit_rows(vectors) if self.normalize else vectors
+        probability = negative_probability(self.link_counts_, self.negative_power)
         vectors = fold_in(csr, self.link_vectors_.vectors, loss=self.loss, seed=self._seed,
                           negative_ratio=self.negative_ratio, link_probability=probability,
                           n_steps=self.fold_in_steps)
@@ -438,35 +490,150 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         """
         return self.fit(X).row_vectors_.vectors.copy()
 
-    def most_similar(self, positive=None, negative=None, topn=10, *, query="row", target=None,
-                     restrict_to=None):
-        """The ``topn`` rows or links nearest the query, by cosine.
+    def link_scores(self, X):
+        """How strongly the model expects each row of ``X`` to link to each known link.
 
-        A shortcut for :func:`sklearn_linkembed.most_similar` over this model.
+        The score of (row, link) is ``unit(row) . link_output_vectors_[link] +
+        link_bias_[link]``. With ``link_context > 0``, ``link_bias_`` is
+        ``0.1 * log(link_counts_)``: skip-gram negative sampling scores a pair
+        against the negative distribution ``degree ** negative_power``, and this
+        turns the scores back toward how often links occur (the 0.1 was
+        measured with ``benchmarks/bench_ranking.py``). With
+        ``link_context=0`` it is the cosine of the row and link vectors. Higher
+        is more likely; compare scores within a row.
+
+        Parameters
+        ----------
+        X : same kinds as in :meth:`fit`
+            Rows to score, seen or unseen.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_rows, n_links), dtype float32
+            ``scores[i, j]`` for row ``i`` and link ``links_[j]``.
+
+        See Also
+        --------
+        LinkEmbedder.recommend : The best links of each row, known ones left out.
+
+        Examples
+        --------
+        >>> from sklearn_linkembed import LinkEmbedder
+        >>> films = [["Harrison Ford", "George Lucas"], ["Harrison Ford", "Steven Spielberg"],
+        ...          ["Mark Hamill", "George Lucas"]]
+        >>> emb = LinkEmbedder(embedding_size=4, epochs=2, min_count=1, random_state=0)
+        >>> emb.fit(films).link_scores([["George Lucas"]]).shape
+        (1, 4)
+        """
+        check_is_fitted(self)
+        return self._scores_of_rows(unit_rows(self.transform(X)))
+
+    def recommend(self, X, topn=10, *, exclude_known=True):
+        """The ``topn`` links each row of ``X`` is most likely to have: "what is it missing?".
+
+        Parameters
+        ----------
+        X : same kinds as in :meth:`fit`
+            Rows, seen or unseen.
+        topn : int, default=10
+            Links per row.
+        exclude_known : bool, default=True
+            Leave out the links a row already has.
+
+        Returns
+        -------
+        recommendations : list of list of (link, float)
+            For each row, link names and their :meth:`link_scores`, best first.
+
+        See Also
+        --------
+        LinkEmbedder.link_scores : The scores of every link.
+
+        Examples
+        --------
+        >>> from sklearn_linkembed import LinkEmbedder
+        >>> films = [["Harrison Ford", "George Lucas"], ["Harrison Ford", "Steven Spielberg"],
+        ...          ["Mark Hamill", "George Lucas"]]
+        >>> emb = LinkEmbedder(embedding_size=4, epochs=2, min_count=1, random_state=0)
+        >>> [len(links) for links in emb.fit(films).recommend(films, topn=2)]
+        [2, 2, 2]
+        """
+        check_is_fitted(self)
+        csr = self._encode(X, reset=False).csr
+        rows = unit_rows(self._fold_in(csr))
+        out = []
+        for start in range(0, csr.shape[0], _ROWS_PER_BLOCK):
+            scores = self._scores_of_rows(rows[start:start + _ROWS_PER_BLOCK])
+            if exclude_known:
+                block = csr[start:start + _ROWS_PER_BLOCK]
+                scores[np.repeat(np.arange(block.shape[0]), np.diff(block.indptr)),
+                       block.indices] = -np.inf
+            k = min(topn, scores.shape[1])
+            top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+            order = np.argsort(-np.take_along_axis(scores, top, axis=1), axis=1, kind="stable")
+            top = np.take_along_axis(top, order, axis=1)
+            out.extend([(self.links_[j], float(row[j])) for j in ids if np.isfinite(row[j])]
+                       for ids, row in zip(top, scores))
+        return out
+
+    def _scores_of_rows(self, unit_vectors):
+        """:meth:`link_scores` of rows given by their unit vectors."""
+        return unit_vectors @ self.link_output_vectors_.vectors.T + self.link_bias_
+
+    def most_similar(self, positive=None, negative=None, topn=10, *, query="row", target=None,
+                     restrict_to=None, restrict_vocab=None):
+        """The ``topn`` rows or links nearest the query, within or across tables.
+
+        Rows and links were trained in one space (a true pair scores high), so besides
+        "rows like this row" and "links like this link" the model answers "which links
+        best describe this row" (``query="row", target="link"``) and "which rows best
+        match this link" (``query="link", target="row"``). Each query uses the table
+        made for it: rows by the cosine of ``row_vectors_``; links by the cosine of
+        their input and output vectors summed (with ``link_context > 0``; else
+        ``link_vectors_``); "links of a row" by :meth:`link_scores` of the query's
+        unit vector; "rows of a link" by the cosine of rows with the link's output
+        vector, the order :meth:`link_scores` puts rows in for that link. The query
+        is resolved with :meth:`KeyedVectors.query_vector`.
 
         Parameters
         ----------
         positive, negative : key, vector or list of them, default=None
             As in gensim's ``most_similar``: the query is the normalised mean of
-            the positive unit vectors minus the negative ones.
-        topn : int, default=10
-            Number of neighbours; the query keys themselves are excluded.
+            the positive unit vectors minus the negative ones; ``(term, weight)``
+            pairs weigh a term (see :meth:`KeyedVectors.most_similar`).
+        topn : int or None, default=10
+            Number of neighbours; ``None`` returns the cosine of every candidate as
+            an array. Within one table the query keys themselves are excluded;
+            across tables nothing is.
         query : {"row", "link"}, default="row"
             The table the query keys belong to.
         target : {"row", "link"}, default=None
             The table searched (default: the query's). ``query="row",
             target="link"`` asks which links best describe a row.
-        restrict_to : iterable of keys, default=None
-            Only these candidates are considered.
+        restrict_to : iterable of keys, boolean mask or ndarray of int, default=None
+            Only these candidates of the ``target`` table are considered.
+        restrict_vocab : int or None, default=None
+            Only the first ``restrict_vocab`` keys of the ``target`` table are
+            candidates, as in gensim. Rows keep the order of ``X``, links that of
+            their first appearance (of the columns, for a matrix).
 
         Returns
         -------
-        neighbours : list of (key, float)
+        neighbours : list of (key, float) or ndarray
             Names and cosine similarities, best first.
+
+        Raises
+        ------
+        KeyError
+            If a query key is not in the ``query`` table (when it is a key of the
+            other table the message says which ``query`` to pass), or a
+            ``restrict_to`` key is not in the ``target`` table.
+        ValueError
+            If ``query`` or ``target`` is not ``"row"`` or ``"link"``.
 
         See Also
         --------
-        most_similar : The same query over any fitted model or KeyedVectors.
+        most_similar : The same query over this model or a KeyedVectors.
         KeyedVectors.most_similar : Neighbours in one table, with more options.
 
         Examples
@@ -480,10 +647,85 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         [1, 2]
         >>> len(emb.most_similar("George Lucas", topn=2, query="link"))
         2
+        >>> sorted(key for key, _ in emb.most_similar(0, target="link", restrict_vocab=2))
+        ['George Lucas', 'Harrison Ford']
+        >>> emb.most_similar("George Lucas")
+        Traceback (most recent call last):
+            ...
+        KeyError: "'George Lucas' is not a row key; it is a link key: pass query='link'"
         """
         check_is_fitted(self)
-        return most_similar(self, positive, negative, topn, query=query, target=target,
-                            restrict_to=restrict_to)
+        for name, value in (("query", query), ("target", target)):
+            if value not in ("row", "link") and not (name == "target" and value is None):
+                raise ValueError(f"{name} must be 'row' or 'link', got {value!r}.")
+        target = query if target is None else target
+        # The table behind each kind of query: rows and links by their own similarity
+        # vectors; across tables, the table link_scores scores rows against.
+        similar = {"row": self.row_vectors_, "link": self._link_similarity}
+        source = (self.link_output_vectors_ if (query, target) == ("link", "row")
+                  else similar[query])
+        other_name = "link" if query == "row" else "row"
+        try:
+            vector = source.query_vector(positive, negative)
+        except KeyError as error:
+            # a link queried as a row (or the reverse) gets a pointer to the right table
+            if not hasattr(error, "missing_key"):
+                raise
+            key = error.missing_key
+            if key in source or key not in similar[other_name]:
+                raise
+            wrong_table = KeyError(f"{key!r} is not a {query} key; it is a {other_name} key: "
+                                   f"pass query={other_name!r}")
+            wrong_table.missing_key = key
+            raise wrong_table from None
+        if target == query:  # the query keys are left out of their own table's answer
+            return source.most_similar(positive, negative, topn, restrict_to,
+                                       restrict_vocab=restrict_vocab)
+        if target == "row":
+            return self.row_vectors_.similar_by_vector(vector, topn, restrict_to,
+                                                       restrict_vocab=restrict_vocab)
+        return self._top_links(vector, topn, restrict_to, restrict_vocab)
+
+    @property
+    def _link_similarity(self):
+        """Links as "links like this link" compares them (cached, derived from the fit).
+
+        With link context, the normalised sum of a link's unit input and output
+        vectors (GloVe's W + C): its cosines add the links' co-occurrence
+        (input . output) to the similarity of their contexts; alone, the input
+        vectors favour rare links (benchmarks/bench_ranking.py).
+        """
+        cache = self.__dict__.get("_link_similarity_cache")
+        if cache is None or cache[0] is not self.link_vectors_:
+            vectors = self.link_vectors_
+            if self._rows_are_means:
+                summed = (unit_rows(self.link_vectors_.vectors)
+                          + unit_rows(self.link_output_vectors_.vectors))
+                vectors = KeyedVectors(unit_rows(summed), self.link_vectors_.index_to_key)
+            cache = (self.link_vectors_, vectors)
+            self.__dict__["_link_similarity_cache"] = cache
+        return cache[1]
+
+    def _top_links(self, vector, topn, restrict_to, restrict_vocab):
+        """Links by :meth:`link_scores` of the unit row vector ``vector``, best first."""
+        scores = self._scores_of_rows(vector[None, :].astype(np.float32))[0]
+        candidates = np.arange(len(scores))
+        if restrict_vocab is not None:
+            candidates = candidates[:restrict_vocab]
+        if restrict_to is not None:
+            chosen = np.asarray(restrict_to) if not isinstance(restrict_to, (set, frozenset)) \
+                else np.asarray(list(restrict_to), dtype=object)
+            if chosen.dtype == bool:
+                chosen = np.flatnonzero(chosen)
+            elif chosen.dtype.kind not in "iu":
+                chosen = np.array([self.link_vectors_.get_index(key) for key in restrict_to],
+                                  dtype=np.int64)
+            candidates = np.intersect1d(candidates, chosen)
+        if topn is None:
+            return scores[candidates]
+        order = candidates[np.argsort(-scores[candidates], kind="stable")[:topn]]
+        keys = self.link_vectors_.index_to_key
+        return [(keys[i], float(scores[i])) for i in order]
 
     def save(self, path):
         """Save the fitted model to ``path`` in the library's safe format (no pickle).
@@ -581,14 +823,6 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         return est
 
     @property
-    def _input_kind(self):  # TEMPORARY, removed with evaluation's update
-        return self.vocabulary_.input_kind
-
-    @property
-    def _link_columns(self):  # TEMPORARY, removed with evaluation's update
-        return self.vocabulary_.columns
-
-    @property
     def _n_features_out(self):
         return self.embedding_size
 
@@ -619,15 +853,26 @@ class _FittedState:
     seed: int
     row_vectors: KeyedVectors | None
     feature_names: np.ndarray | None = None
+    link_output_vectors: np.ndarray | None = None
 
     @classmethod
     def of(cls, est):
+        output = est.link_output_vectors_.vectors if est._rows_are_means else None
         return cls(est.vocabulary_, est.link_vectors_, est.link_counts_, est.loss_curve_,
-                   est._seed, est.row_vectors_, getattr(est, "feature_names_in_", None))
+                   est._seed, est.row_vectors_, getattr(est, "feature_names_in_", None), output)
 
     def apply(self, est):
         est.vocabulary_ = self.vocabulary
         est.link_vectors_ = self.link_vectors
+        keys = self.link_vectors.index_to_key
+        if self.link_output_vectors is None:  # one table, scored by cosine
+            est.link_output_vectors_ = KeyedVectors(unit_rows(self.link_vectors.vectors), keys)
+            est.link_bias_ = np.zeros(len(keys), dtype=np.float32)
+        else:
+            est.link_output_vectors_ = KeyedVectors(self.link_output_vectors, keys)
+            est.link_bias_ = (_POPULARITY_WEIGHT
+                              * np.log(np.maximum(self.link_counts, 1))).astype(np.float32)
+        est._rows_are_means = self.link_output_vectors is not None
         est.links_ = list(self.vocabulary.link_keys)
         est.link_counts_ = self.link_counts
         est.loss_curve_ = list(self.loss_curve)
@@ -645,6 +890,8 @@ class _FittedState:
         link_arrays, link_meta = self.link_vectors._to_arrays("link_")
         arrays.update(link_arrays, link_counts=self.link_counts,
                       loss_curve=np.asarray(self.loss_curve, dtype=np.float64))
+        if self.link_output_vectors is not None:
+            arrays["link_output_vectors"] = self.link_output_vectors
         meta.update(link_meta, seed=int(self.seed), input_kind=self.vocabulary.input_kind,
                     min_count=self.vocabulary.min_count)
         if self.vocabulary.input_kind == "matrix":
@@ -667,7 +914,27 @@ class _FittedState:
         names = arrays.get("feature_names_in")
         return cls(vocabulary, links, arrays["link_counts"], arrays["loss_curve"].tolist(),
                    meta["seed"], KeyedVectors._from_arrays(arrays, meta, "row_"),
-                   None if names is None else names.astype(object))
+                   None if names is None else names.astype(object),
+                   arrays.get("link_output_vectors"))
+
+
+def _row_means(weights, vectors, totals):
+    """Each row's weighted mean of ``vectors`` (rows x links ``weights``), row by row.
+
+    Sums per row with ``np.add.reduceat`` (no BLAS), so that a row's mean does not
+    depend on the other rows or the thread count.
+    """
+    out = np.zeros((weights.shape[0], vectors.shape[1]), dtype=np.float32)
+    # Blocks of about 65,536 entries bound the (entries x dim) temporary.
+    ends = np.searchsorted(weights.indptr, np.arange(1 << 16, weights.nnz, 1 << 16))
+    for start, stop in itertools.pairwise(np.unique(np.r_[0, ends, weights.shape[0]])):
+        block = weights[start:stop]
+        has = np.diff(block.indptr) > 0
+        if has.any():
+            terms = vectors[block.indices] * block.data[:, None]
+            sums = np.add.reduceat(terms, block.indptr[:-1][has])
+            out[start:stop][has] = sums / totals[start:stop][has, None].astype(np.float32)
+    return out
 
 
 def _warn_few_links(csr, embedding_size, min_count):

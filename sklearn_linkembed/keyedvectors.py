@@ -48,22 +48,31 @@ the query's unit vectors, leaving the query keys out:
 >>> [key for key, _ in films.similar_by_vector(np.array([0.0, 1.0]), topn=2)]
 ['Amélie', 'Up']
 
+Candidates can be limited, as in gensim, to the first ``restrict_vocab`` keys (tables in
+order of frequency keep their rare keys out), or to any set of keys with ``restrict_to``:
+
+>>> [key for key, _ in films.most_similar("Up", restrict_vocab=2)]
+['Aliens', 'Alien']
+>>> [key for key, _ in films.most_similar("Up", restrict_to=["Alien", "Amélie"])]
+['Amélie', 'Alien']
+
 Many queries at once are answered by :meth:`KeyedVectors.most_similar_batch`, one matrix
 product per block of candidates:
 
 >>> [[key for key, _ in hits] for hits in films.most_similar_batch(["Alien", "Up"], topn=1)]
 [['Aliens'], ['Amélie']]
 
-Rows and links together
------------------------
-Rows and links live in one space, so the module function :func:`most_similar` also answers
-cross-type questions on a fitted model (anything with ``row_vectors_`` and
-``link_vectors_``), such as "which links best describe this film":
+Across two tables
+-----------------
+Tables trained in one space, such as the rows and the links of a fitted ``LinkEmbedder``,
+answer cross-type questions ("which links best describe this film"): the query is resolved
+in one table by :meth:`KeyedVectors.query_vector` and the other is searched with
+:meth:`KeyedVectors.similar_by_vector`. ``LinkEmbedder.most_similar(..., query="row",
+target="link")`` does exactly that, and the module function :func:`most_similar` passes
+such a question on to the model.
 
->>> from types import SimpleNamespace
 >>> actors = KeyedVectors([[0.9, 0.1], [0.1, 0.9]], ["Weaver", "Tautou"])
->>> model = SimpleNamespace(row_vectors_=films, link_vectors_=actors)
->>> [key for key, _ in most_similar(model, "Amélie", query="row", target="link", topn=1)]
+>>> [key for key, _ in actors.similar_by_vector(films.query_vector("Amélie"), topn=1)]
 ['Tautou']
 
 Saving and exporting
@@ -71,36 +80,39 @@ Saving and exporting
 :meth:`KeyedVectors.save` writes a safe, versioned ``.npz`` archive (no pickle, see
 :mod:`sklearn_linkembed._persistence`) that :meth:`KeyedVectors.load` reads back exactly.
 :meth:`KeyedVectors.save_word2vec_format` writes files that gensim and the original word2vec
-tools read, and :meth:`KeyedVectors.export_projector` writes the two TSV files of the
-TensorBoard Embedding Projector.
+tools read, :meth:`KeyedVectors.load_word2vec_format` reads theirs (and ours), and
+:meth:`KeyedVectors.export_projector` writes the two TSV files of the TensorBoard Embedding
+Projector. The file formats themselves live in :mod:`sklearn_linkembed._persistence`.
 
 >>> import os, tempfile
 >>> folder = tempfile.mkdtemp()
 >>> path = films.save(os.path.join(folder, "films.npz"))
 >>> KeyedVectors.load(path).index_to_key
 ['Alien', 'Aliens', 'Amélie', 'Up']
+>>> text = films.save_word2vec_format(os.path.join(folder, "films.txt"))
+>>> KeyedVectors.load_word2vec_format(text).index_to_key
+['Alien', 'Aliens', 'Amélie', 'Up']
 >>> [os.path.basename(p) for p in films.export_projector(os.path.join(folder, "projector"))]
 ['vectors.tsv', 'metadata.tsv']
 """
 
-import bisect
-import difflib
-import itertools
 import logging
 import numbers
 import os
-import re
-import unicodedata
 
 import numpy as np
 
 from sklearn_linkembed._persistence import (
-    _atomic_write,
-    decode_keys,
-    encode_keys,
     load_archive,
+    read_word2vec,
     save_archive,
+    vectors_from_arrays,
+    vectors_to_arrays,
+    write_projector,
+    write_word2vec,
 )
+from sklearn_linkembed._suggest import SuggestIndex, close_keys
+from sklearn_linkembed._utils import unit_rows
 
 __all__ = ["KeyedVectors", "most_similar"]
 
@@ -111,25 +123,6 @@ logger = logging.getLogger(__name__)
 # bounded whatever the sizes of the table and of the batch.
 _CHUNK_SIZE = 131_072
 _BLOCK_ELEMENTS = 1 << 22
-
-# KeyError suggestions (see _SuggestIndex): at most _N_SUGGEST keys; difflib and the
-# prefix scan see at most _SUGGEST_POOL keys, queries are cut to _MAX_QUERY_CHARS
-# characters and _MAX_QUERY_TOKENS words, and shared words count from a weighted Jaccard
-# similarity of _TOKEN_MIN_SCORE.
-_SUGGEST_POOL = 5_000
-_N_SUGGEST = 3
-_MAX_QUERY_CHARS = 256
-_MAX_QUERY_TOKENS = 32
-_TOKEN_MIN_SCORE = 0.5
-_CUT_WORD_COST = 2
-_NO_KEY = object()
-_DISAMBIGUATOR = re.compile(r"\s*\([^()]*\)?$")
-_WORD = re.compile(r"[^\W_]+")
-_APOSTROPHE = re.compile(r"['\u2019]")
-
-_WHITESPACE = re.compile(r"\s")
-_TSV_SPECIAL = re.compile(r"[\t\n\r]")
-
 
 class KeyedVectors:
     """Read-only mapping from keys to float32 vectors, with cosine neighbour queries.
@@ -174,8 +167,9 @@ class KeyedVectors:
 
     Differences from gensim: raw vectors in a query are normalised like keys before
     averaging, a ``(key, weight)`` pair in ``negative`` subtracts ``weight`` times the key's
-    unit vector (gensim adds it), and ``restrict_to`` takes any set of keys where gensim's
-    ``restrict_vocab`` takes a prefix length.
+    unit vector (gensim adds it), ``restrict_to`` limits the candidates to any set of keys
+    besides gensim's ``restrict_vocab`` (a prefix length, which must be at least 1 here,
+    where gensim reads 0 as no limit), and keys must be unique and vectors finite.
 
     Examples
     --------
@@ -291,7 +285,8 @@ class KeyedVectors:
         ------
         KeyError
             If ``key`` is unknown and ``default`` is None. The message names the key and
-            the closest known keys.
+            the closest known keys, and the error's ``missing_key`` attribute holds the
+            key (every query of this class raises such an error for an unknown key).
 
         See Also
         --------
@@ -399,12 +394,14 @@ class KeyedVectors:
         normed = self.get_normed_vectors()
         return float(normed[self.get_index(key1)] @ normed[self.get_index(key2)])
 
-    def most_similar(self, positive=None, negative=None, topn=10, restrict_to=None):
+    def most_similar(self, positive=None, negative=None, topn=10, restrict_to=None, *,
+                     restrict_vocab=None):
         """Keys whose vectors have the highest cosine similarity to a query.
 
         The query is the weighted mean of the unit vectors of its terms (weight +1 for
-        ``positive``, -1 for ``negative`` unless given), scaled back to unit length. Keys
-        used in the query are left out of the results.
+        ``positive``, -1 for ``negative`` unless given), scaled back to unit length: the
+        vector :meth:`query_vector` returns. Keys used in the query are left out of the
+        results.
 
         Parameters
         ----------
@@ -421,6 +418,11 @@ default=None
         restrict_to : iterable of keys, boolean mask or ndarray of int, default=None
             Limit the candidates: a boolean array of shape ``(n_keys,)``, a numpy integer
             array of row positions, or any other iterable of keys. ``None`` searches all.
+        restrict_vocab : int or None, default=None
+            Limit the candidates to the first ``restrict_vocab`` keys of
+            :attr:`index_to_key`, as gensim does (tables sorted by frequency thus leave
+            their rare keys out). With ``restrict_to`` too, the candidates are the keys of
+            ``restrict_to`` among those first ones. ``None`` searches all.
 
         Returns
         -------
@@ -433,7 +435,8 @@ default=None
         KeyError
             If a query key or a ``restrict_to`` key is unknown.
         ValueError
-            If the query is empty or a raw vector has the wrong size.
+            If the query is empty, a raw vector has the wrong size, or ``restrict_vocab``
+            is below 1.
 
         See Also
         --------
@@ -451,16 +454,22 @@ default=None
         ['x']
         >>> [(key, round(score, 3)) for key, score in kv.most_similar("x", restrict_to=["z", "y"])]
         [('y', 0.707), ('z', 0.0)]
+        >>> [key for key, _ in kv.most_similar("z", restrict_vocab=2)]
+        ['x', 'w']
         >>> kv.most_similar("w", topn=None).round(3)
         array([ 1.   ,  0.707,  0.   , -0.707], dtype=float32)
         """
-        query, used = self._query_vector(positive, negative)
+        query, used = self._query(positive, negative)
         if isinstance(topn, numbers.Integral) and topn < 1:
             return []
-        return self._search(query, topn, restrict_to, used)
+        return self._search(query, topn, self._candidates(restrict_to, restrict_vocab), used)
 
-    def similar_by_vector(self, vector, topn=10, restrict_to=None):
+    def similar_by_vector(self, vector, topn=10, restrict_to=None, *, restrict_vocab=None):
         """Keys whose vectors have the highest cosine similarity to ``vector``.
+
+        Nothing is left out of the results: this is the search half of
+        :meth:`most_similar`, and searches one table with a vector from another (see
+        :meth:`query_vector`).
 
         Parameters
         ----------
@@ -470,6 +479,9 @@ default=None
             As in :meth:`most_similar`.
         restrict_to : iterable of keys, boolean mask or ndarray of int, default=None
             As in :meth:`most_similar`.
+        restrict_vocab : int or None, default=None
+            Only the first ``restrict_vocab`` keys are candidates, as in
+            :meth:`most_similar`.
 
         Returns
         -------
@@ -479,6 +491,7 @@ default=None
         See Also
         --------
         KeyedVectors.most_similar : The same query from keys, vectors or weighted terms.
+        KeyedVectors.query_vector : The query vector of keys, vectors or weighted terms.
 
         Examples
         --------
@@ -487,12 +500,61 @@ default=None
         >>> kv = KeyedVectors([[1, 0], [1, 1], [0, 1]], ["w", "x", "y"])
         >>> [(key, round(score, 3)) for key, score in kv.similar_by_vector(np.array([0.0, 2.0]))]
         [('y', 1.0), ('x', 0.707), ('w', 0.0)]
+        >>> [key for key, _ in kv.similar_by_vector(np.array([0.0, 2.0]), restrict_vocab=2)]
+        ['x', 'w']
         """
         return self.most_similar(positive=[np.asarray(vector)], topn=topn,
-                                 restrict_to=restrict_to)
+                                 restrict_to=restrict_to, restrict_vocab=restrict_vocab)
+
+    def query_vector(self, positive=None, negative=None):
+        """The unit query vector of :meth:`most_similar` for these terms.
+
+        The weighted mean of the unit vectors of the terms (weight +1 for ``positive``, -1
+        for ``negative`` unless given), scaled to unit length; all zeros when the terms
+        cancel out. Searching another table in the same space with it,
+        ``other.similar_by_vector(kv.query_vector(...))``, answers cross-table questions
+        (gensim computes the same vector with ``get_mean_vector(..., post_normalize=True)``).
+
+        Parameters
+        ----------
+        positive : key, ndarray, or list of keys, ndarrays or (key or ndarray, float) pairs, \
+default=None
+            As in :meth:`most_similar`.
+        negative : same as positive, default=None
+            As in :meth:`most_similar`.
+
+        Returns
+        -------
+        vector : ndarray of shape (vector_size,)
+            A writable ``float32`` vector of length 1 (or 0).
+
+        Raises
+        ------
+        KeyError
+            If a query key is unknown.
+        ValueError
+            If the query is empty or a raw vector has the wrong size.
+
+        See Also
+        --------
+        KeyedVectors.similar_by_vector : Search this or another table with the vector.
+        KeyedVectors.most_similar : Query and search in one call.
+
+        Examples
+        --------
+        >>> from sklearn_linkembed.keyedvectors import KeyedVectors
+        >>> films = KeyedVectors([[1, 0], [0, 1]], ["Alien", "Amélie"])
+        >>> actors = KeyedVectors([[0.9, 0.1], [0.1, 0.9], [0.6, -0.5]],
+        ...                       ["Weaver", "Tautou", "Holm"])
+        >>> films.query_vector(positive=["Alien"], negative=["Amélie"]).round(3)
+        array([ 0.707, -0.707], dtype=float32)
+        >>> [key for key, _ in actors.similar_by_vector(films.query_vector("Alien"), topn=2)]
+        ['Weaver', 'Holm']
+        """
+        return self._query(positive, negative)[0]
 
     def most_similar_batch(self, queries, topn=10, restrict_to=None, exclude_self=True, *,
-                           return_indices=False):
+                           restrict_vocab=None, return_indices=False):
         """Neighbours of many queries, scored with one matrix product per block.
 
         Equivalent to calling :meth:`most_similar` on each key (or
@@ -509,6 +571,9 @@ default=None
             As in :meth:`most_similar`.
         exclude_self : bool, default=True
             Leave each query key out of its own results (ignored for raw vectors).
+        restrict_vocab : int or None, default=None
+            Only the first ``restrict_vocab`` keys are candidates, as in
+            :meth:`most_similar`.
         return_indices : bool, default=False
             Return arrays of row indices and scores instead of lists of pairs.
 
@@ -553,7 +618,7 @@ default=None
             query_index = np.fromiter((self.get_index(k) for k in keys), dtype=np.int64,
                                       count=len(keys))
             matrix = normed[query_index]
-        candidates = self._candidates(restrict_to)
+        candidates = self._candidates(restrict_to, restrict_vocab)
         if exclude_self and query_index is not None:
             found, positions = self._positions(candidates, query_index)
             ex_rows, ex_cols = np.flatnonzero(found), positions[found]
@@ -648,22 +713,13 @@ default=None
             raise ValueError(f"Cannot load {os.fspath(path)!r}: {exc}") from exc
 
     def _to_arrays(self, prefix=""):
-        """Arrays and metadata entries that describe these vectors, for an archive.
-
-        ``prefix`` lets several tables share one archive (e.g. ``"row_"`` and ``"link_"``).
-        """
-        keys, key_type = encode_keys(self._index_to_key)
-        arrays = {f"{prefix}vectors": self._vectors, f"{prefix}keys": keys}
-        meta = {f"{prefix}key_type": key_type}
-        return arrays, meta
+        """:func:`~sklearn_linkembed._persistence.vectors_to_arrays` of this table."""
+        return vectors_to_arrays(self._index_to_key, self._vectors, prefix)
 
     @classmethod
     def _from_arrays(cls, arrays, meta, prefix=""):
         """Inverse of :meth:`_to_arrays`."""
-        vectors = arrays[f"{prefix}vectors"]
-        if vectors.dtype != np.float32:
-            raise ValueError(f"vectors must be float32, got {vectors.dtype}.")
-        keys = decode_keys(arrays[f"{prefix}keys"], meta[f"{prefix}key_type"])
+        keys, vectors = vectors_from_arrays(arrays, meta, prefix)
         return cls(vectors, keys, copy=False)
 
     def save_word2vec_format(self, path, binary=False):
@@ -701,6 +757,7 @@ default=None
 
         See Also
         --------
+        KeyedVectors.load_word2vec_format : Read the file back.
         KeyedVectors.save : The library's own format, which keeps keys exactly.
         KeyedVectors.export_projector : Files for the TensorBoard Embedding Projector.
 
@@ -716,43 +773,74 @@ default=None
         >>> lines
         ['2 2', 'Rogue_One 3 4', 'Up 0 0.5']
         """
-        path = os.fspath(path)
-        names = [_WHITESPACE.sub("_", str(key)) for key in self._index_to_key]
-        if "" in names:
-            raise ValueError("An empty key cannot be written in the word2vec format.")
-        if len(set(names)) != len(names):
-            seen, clashes = {}, []
-            for key, name in zip(self._index_to_key, names):
-                if name in seen and len(clashes) < 5:
-                    clashes.append((seen[name], key))
-                seen.setdefault(name, key)
-            raise ValueError(
-                "Keys collide once whitespace is replaced by '_' for the word2vec format: "
-                + ", ".join(f"{a!r} and {b!r}" for a, b in clashes)
-            )
-        n, dim = self._vectors.shape
+        return write_word2vec(path, self._index_to_key, self._vectors, binary)
 
-        def write(fh):
-            fh.write(f"{n} {dim}\n".encode())
-            step = 8192
-            if binary:
-                little = self._vectors.astype("<f4", copy=False)
-                for start in range(0, n, step):
-                    fh.write(b"".join(
-                        name.encode("utf-8") + b" " + row.tobytes() + b"\n"
-                        for name, row in zip(names[start:start + step], little[start:start + step])
-                    ))
-            else:
-                fmt = " ".join(["%.9g"] * dim)
-                for start in range(0, n, step):
-                    rows = self._vectors[start:start + step].tolist()
-                    fh.write("".join(
-                        f"{name} {fmt % tuple(row)}\n"
-                        for name, row in zip(names[start:start + step], rows)
-                    ).encode("utf-8"))
+    @classmethod
+    def load_word2vec_format(cls, path, binary=False, *, limit=None, encoding="utf-8"):
+        """Read vectors in the word2vec text or binary format.
 
-        _atomic_write(path, write)
-        return path
+        Reads what gensim's ``KeyedVectors.save_word2vec_format``, the original C tool and
+        :meth:`save_word2vec_format` write: a header line ``"n_keys vector_size"``, then
+        one entry per key. Text: the key and the values separated by single spaces, a line
+        per key. Binary: the key, a space, ``vector_size`` little-endian float32 values, and
+        an optional newline. As gensim does, only the entries the header announces are
+        read, and a key that comes again keeps its first vector (with a warning).
+
+        Parameters
+        ----------
+        path : str or path-like
+            The file to read.
+        binary : bool, default=False
+            Read the binary format instead of text.
+        limit : int or None, default=None
+            Read only the first ``limit`` entries (gensim's ``limit``; a file sorted by
+            frequency keeps its most frequent keys). ``None`` reads them all.
+        encoding : str, default="utf-8"
+            The encoding of the keys.
+
+        Returns
+        -------
+        kv : KeyedVectors
+            The vectors, keyed by ``str`` keys in the order of the file.
+
+        Raises
+        ------
+        FileNotFoundError
+            If ``path`` does not exist.
+        ValueError
+            If the file is truncated or malformed; the message names the line (text) or
+            the entry and its byte offset (binary), and what was wrong. Also for a value
+            that is NaN or infinite, and a ``limit`` below 1.
+
+        See Also
+        --------
+        KeyedVectors.save_word2vec_format : Write the file.
+        KeyedVectors.load : Read the library's own format.
+
+        Notes
+        -----
+        The text format gives back the ``float32`` vectors :meth:`save_word2vec_format`
+        wrote exactly (9 significant digits), and the binary format bit for bit. Keys
+        written with a space in them come back with ``"_"``.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> from sklearn_linkembed.keyedvectors import KeyedVectors
+        >>> kv = KeyedVectors([[3, 4], [0, 0.5], [1, 1]], ["Rogue One", "Amélie", "Up"])
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     path = kv.save_word2vec_format(os.path.join(folder, "v.bin"), binary=True)
+        ...     loaded = KeyedVectors.load_word2vec_format(path, binary=True)
+        ...     first = KeyedVectors.load_word2vec_format(path, binary=True, limit=2)
+        >>> loaded.index_to_key, loaded["Amélie"]
+        (['Rogue_One', 'Amélie', 'Up'], array([0. , 0.5], dtype=float32))
+        >>> first
+        KeyedVectors(n_keys=2, vector_size=2)
+        """
+        keys, vectors = read_word2vec(path, binary, limit=limit, encoding=encoding)
+        kv = cls(vectors, keys, copy=False)
+        logger.info("loaded %d x %d vectors from %s", len(kv), kv.vector_size, os.fspath(path))
+        return kv
 
     def export_projector(self, directory, metadata=None):
         """Write ``vectors.tsv`` and ``metadata.tsv`` for the TensorBoard Embedding Projector.
@@ -795,34 +883,7 @@ default=None
         >>> metadata
         ['key\\tyear', 'Alien\\t1979', 'Up\\t2009']
         """
-        directory = os.fspath(directory)
-        columns = self._projector_columns(metadata)
-        os.makedirs(directory, exist_ok=True)
-        vectors_path = os.path.join(directory, "vectors.tsv")
-        metadata_path = os.path.join(directory, "metadata.tsv")
-        n, dim = self._vectors.shape
-        step = 8192
-        fmt = "\t".join(["%.9g"] * dim)
-
-        def write_vectors(fh):
-            for start in range(0, n, step):
-                rows = self._vectors[start:start + step].tolist()
-                fh.write("".join(f"{fmt % tuple(row)}\n" for row in rows).encode("utf-8"))
-
-        def write_metadata(fh):
-            names = list(columns)
-            if len(names) > 1:
-                fh.write(("\t".join(_tsv_cell(name) for name in names) + "\n").encode("utf-8"))
-            values = [columns[name] for name in names]
-            for start in range(0, n, step):
-                fh.write("".join(
-                    "\t".join(_tsv_cell(v) for v in row) + "\n"
-                    for row in zip(*(col[start:start + step] for col in values))
-                ).encode("utf-8"))
-
-        _atomic_write(vectors_path, write_vectors)
-        _atomic_write(metadata_path, write_metadata)
-        return vectors_path, metadata_path
+        return write_projector(directory, self._index_to_key, self._vectors, metadata)
 
     # ------------------------------------------------------------------ private helpers
 
@@ -839,38 +900,6 @@ default=None
             return False
         return isinstance(value, (str, bytes, numbers.Number)) or not _is_iterable(value)
 
-    def _projector_columns(self, metadata):
-        n = len(self)
-        columns = {"key": self._index_to_key}
-        if metadata is None:
-            return columns
-        if hasattr(metadata, "columns") and hasattr(metadata, "iloc"):  # a DataFrame
-            frame = metadata
-            positions = None
-            if frame.index.is_unique:
-                positions = frame.index.get_indexer(self._index_to_key)
-                if (positions < 0).any():
-                    positions = None
-            if positions is None:
-                if len(frame) != n:
-                    raise ValueError(
-                        f"metadata has {len(frame)} rows and its index does not hold every "
-                        f"key; expected {n} rows aligned with index_to_key."
-                    )
-                positions = np.arange(n)
-            frame = frame.iloc[positions]
-            items = [(name, frame[name].tolist()) for name in frame.columns]
-        else:
-            items = [(name, list(values)) for name, values in dict(metadata).items()]
-        for name, values in items:
-            if str(name) in columns:
-                raise ValueError(f"metadata column {name!r} clashes with another column.")
-            if len(values) != n:
-                raise ValueError(f"metadata column {name!r} has {len(values)} values, "
-                                 f"expected {n} (one per key).")
-            columns[str(name)] = values
-        return columns
-
     def _check_raw(self, vectors, name="vector"):
         vectors = np.asarray(vectors, dtype=np.float32)
         if vectors.shape[-1:] != (self.vector_size,):
@@ -880,12 +909,7 @@ default=None
             raise ValueError(f"{name} contains NaN or infinite values.")
         return vectors
 
-    @staticmethod
-    def _unit_rows(matrix):
-        """Rows scaled to unit length; zero rows stay zero (never NaN)."""
-        # einsum avoids the full-size temporary of np.linalg.norm (30x faster on 1M rows)
-        norms = np.sqrt(np.einsum("...i,...i->...", matrix, matrix))[..., None]
-        return np.divide(matrix, norms, out=np.zeros(matrix.shape, np.float32), where=norms > 0)
+    _unit_rows = staticmethod(unit_rows)
 
     def _as_terms(self, value):
         """A positive/negative argument as a list of terms (a bare term gets wrapped)."""
@@ -933,16 +957,29 @@ default=None
                              "negative terms.")
         return np.vstack(vectors), np.asarray(weights), np.asarray(used, dtype=np.int64)
 
-    def _query_vector(self, positive, negative):
+    def _query(self, positive, negative):
+        """The unit query vector and the rows of the keys used in it."""
         vectors, weights, used = self._query_terms(positive, negative)
         mean = weights @ vectors.astype(np.float64)
         return self._unit_rows(mean.astype(np.float32)), used
 
-    def _candidates(self, restrict_to):
-        """Row indices of the candidates (no duplicates), or None for all rows."""
-        if restrict_to is None:
-            return None
+    def _candidates(self, restrict_to, restrict_vocab=None):
+        """The candidate rows: an int ``stop`` for rows ``0..stop-1``, or an array of rows.
+
+        An array holds no duplicates and keeps ``restrict_to``'s order; ``restrict_vocab``
+        drops the rows from ``restrict_vocab`` on.
+        """
         n = len(self)
+        stop = n
+        if restrict_vocab is not None:
+            if not isinstance(restrict_vocab, numbers.Integral) or isinstance(restrict_vocab,
+                                                                              bool):
+                raise TypeError(f"restrict_vocab must be an int or None, got {restrict_vocab!r}.")
+            if restrict_vocab < 1:
+                raise ValueError(f"restrict_vocab must be at least 1, got {restrict_vocab}.")
+            stop = min(int(restrict_vocab), n)
+        if restrict_to is None:
+            return stop
         if not isinstance(restrict_to, (list, tuple, set, frozenset, str)) and hasattr(
                 restrict_to, "dtype"):
             array = np.asarray(restrict_to)
@@ -950,23 +987,23 @@ default=None
                 if array.shape != (n,):
                     raise ValueError(f"A boolean restrict_to must have shape ({n},), got "
                                      f"{array.shape}.")
-                return np.flatnonzero(array)
+                return np.flatnonzero(array[:stop])
             if isinstance(restrict_to, np.ndarray) and array.dtype.kind in "iu":
                 indices = array.astype(np.int64).ravel()
                 if indices.size and (indices.min() < 0 or indices.max() >= n):
                     raise IndexError(f"restrict_to positions must lie in [0, {n}).")
-                return _unique_in_order(indices)
+                return _unique_in_order(indices[indices < stop])
             restrict_to = array.ravel().tolist()
         if self._is_single_key(restrict_to):
             restrict_to = [restrict_to]
         indices = np.fromiter((self.get_index(k) for k in restrict_to), dtype=np.int64)
-        return _unique_in_order(indices)
+        return _unique_in_order(indices[indices < stop])
 
     @staticmethod
     def _positions(candidates, indices):
         """Where each row index sits among the candidates: (found mask, positions)."""
-        if candidates is None:
-            return np.ones(len(indices), dtype=bool), indices
+        if isinstance(candidates, int):
+            return indices < candidates, indices
         order = np.argsort(candidates, kind="stable")
         sorted_candidates = candidates[order]
         slots = np.searchsorted(sorted_candidates, indices)
@@ -976,8 +1013,7 @@ default=None
         found = sorted_candidates[slots] == indices
         return found, order[slots]
 
-    def _search(self, query, topn, restrict_to, used):
-        candidates = self._candidates(restrict_to)
+    def _search(self, query, topn, candidates, used):
         if topn is None:
             return self._all_scores(query, candidates)
         if not isinstance(topn, numbers.Integral) or isinstance(topn, bool):
@@ -992,17 +1028,17 @@ default=None
     def _blocks(self, candidates):
         """Yield ``(start, block)``: unit vectors of the candidates, a block at a time."""
         normed = self.get_normed_vectors()
-        n_candidates = len(normed) if candidates is None else len(candidates)
+        n_candidates = _n_candidates(candidates)
         step = max(1, int(self._chunk_size))
         for start in range(0, n_candidates, step):
             stop = min(start + step, n_candidates)
-            if candidates is None:
+            if isinstance(candidates, int):
                 yield start, normed[start:stop]
             else:
                 yield start, normed[candidates[start:stop]]
 
     def _all_scores(self, query, candidates):
-        n_candidates = len(self) if candidates is None else len(candidates)
+        n_candidates = _n_candidates(candidates)
         scores = np.empty(n_candidates, dtype=np.float32)
         for start, block in self._blocks(candidates):
             scores[start:start + len(block)] = block @ query
@@ -1014,7 +1050,7 @@ default=None
         ``ex_rows``/``ex_cols`` are (query row, candidate position) pairs left out. Returns
         row indices (-1 where fewer than ``k`` remain) and float32 scores (-inf there).
         """
-        n_candidates = len(self) if candidates is None else len(candidates)
+        n_candidates = _n_candidates(candidates)
         n_queries = len(queries)
         k = min(k, n_candidates)
         indices = np.full((n_queries, k), -1, dtype=np.int64)
@@ -1045,7 +1081,7 @@ default=None
             order = np.lexsort((positions, -top), axis=1)
             top = np.take_along_axis(top, order, axis=1)
             positions = np.take_along_axis(positions, order, axis=1)
-            if candidates is not None:
+            if not isinstance(candidates, int):
                 positions = candidates[positions]
             positions[np.isneginf(top)] = -1
             indices[q_start:q_stop] = positions
@@ -1054,58 +1090,37 @@ default=None
 
     def _missing_key_error(self, key):
         message = f"Key {key!r} not present in vocabulary"
-        hints = self._close_keys(key)
+        hints = close_keys(key, self._key_to_index, self._suggest_index)
         if hints:
             message += "; closest known keys: " + ", ".join(repr(h) for h in hints)
         error = KeyError(message)
-        error.missing_key = key  # lets most_similar say which table holds the key
+        error.missing_key = key  # lets LinkEmbedder.most_similar say which table has the key
         return error
 
-    def _close_keys(self, key):
-        """Up to ``_N_SUGGEST`` known keys close to ``key``, best first.
-
-        An int/str mix-up (``"3"`` for ``3`` or the reverse) comes first. String keys are
-        then ranked by :class:`_SuggestIndex`, built on the first miss and cached.
-        """
-        hints = []
-        # the usual int/str mix-up: "3" for 3, or 3 for "3"
-        if isinstance(key, str) and key.strip().lstrip("-").isdigit():
-            if self._has_key(int(key)):
-                hints.append(int(key))
-        elif isinstance(key, (int, np.integer)) and self._has_key(str(key)):
-            hints.append(str(key))
-        if not isinstance(key, str) or not key.strip():
-            return hints
+    def _suggest_index(self):
+        """The :class:`~sklearn_linkembed._suggest.SuggestIndex` of the keys, built once."""
         if self._suggest_cache is None:
-            self._suggest_cache = _SuggestIndex(self._index_to_key)
-        for hint in self._suggest_cache.suggest(key, _N_SUGGEST):
-            if len(hints) >= _N_SUGGEST:
-                break
-            if hint not in hints:
-                hints.append(hint)
-        return hints[:_N_SUGGEST]
+            self._suggest_cache = SuggestIndex(self._index_to_key)
+        return self._suggest_cache
 
 
 def most_similar(model, positive=None, negative=None, topn=10, *, query="row", target=None,
-                 restrict_to=None):
-    """Nearest neighbours over a fitted embedder or keyed vectors, across rows and links.
+                 restrict_to=None, restrict_vocab=None):
+    """Nearest neighbours over keyed vectors or a fitted embedder, across rows and links.
 
-    One function for every neighbour question: "films like this film" (rows to rows),
-    "links like this link", and the cross-type ones, "which links best describe this film"
-    (``query="row", target="link"``) and "which films best match this link"
+    One function for every neighbour question. For a :class:`KeyedVectors` it is
+    :meth:`KeyedVectors.most_similar`. Anything else is asked through its own
+    ``most_similar(positive, negative, topn, query=, target=, restrict_to=,
+    restrict_vocab=)`` method: a fitted ``LinkEmbedder`` answers "films like this film"
+    (rows to rows), "links like this link", and the cross-type "which links best describe
+    this film" (``query="row", target="link"``) and "which films best match this link"
     (``query="link", target="row"``).
-
-    Cross-type questions make sense because the model puts rows and links in one space: it
-    is trained so that a row's vector and a link's vector score high (by dot product, hence
-    high cosine when norms are comparable) for true (row, link) pairs and low for random
-    non-pairs drawn by negative sampling. A link near a row is thus one the model expects
-    that row to have, and vice versa.
 
     Parameters
     ----------
     model : KeyedVectors or fitted embedder
-        A :class:`KeyedVectors`, or any object with ``row_vectors_`` and ``link_vectors_``
-        :class:`KeyedVectors` attributes, such as a fitted ``LinkEmbedder``.
+        A :class:`KeyedVectors`, or an object with a ``most_similar`` method taking these
+        arguments, such as a fitted ``LinkEmbedder``.
     positive, negative : as in :meth:`KeyedVectors.most_similar`
         Query terms: keys of the ``query`` table, raw vectors, or (term, weight) pairs.
     topn : int or None, default=10
@@ -1116,6 +1131,9 @@ def most_similar(model, positive=None, negative=None, topn=10, *, query="row", t
         The table to search; ``None`` searches the ``query`` table.
     restrict_to : iterable of keys, boolean mask or ndarray of int, default=None
         Candidates of the ``target`` table, as in :meth:`KeyedVectors.most_similar`.
+    restrict_vocab : int or None, default=None
+        Only the first ``restrict_vocab`` keys of the ``target`` table are candidates, as
+        in :meth:`KeyedVectors.most_similar`.
 
     Returns
     -------
@@ -1125,325 +1143,52 @@ def most_similar(model, positive=None, negative=None, topn=10, *, query="row", t
     Raises
     ------
     KeyError
-        If a query key is not in the ``query`` table (the message says so when it is a key
-        of the other table, and which ``query`` to pass), or a ``restrict_to`` key is not in
-        the ``target`` table.
+        If a query key is not in the ``query`` table (a ``LinkEmbedder`` says so when it is
+        a key of the other table, and which ``query`` to pass), or a ``restrict_to`` key is
+        not in the ``target`` table.
+    TypeError
+        If ``model`` is neither a :class:`KeyedVectors` nor has a ``most_similar`` method.
+    ValueError
+        If ``query`` or ``target`` is not ``"row"`` or ``"link"``, or a cross-type query is
+        asked of a single :class:`KeyedVectors`.
 
     See Also
     --------
     KeyedVectors.most_similar : Neighbours within one table.
-    LinkEmbedder.most_similar : This function as a method of the fitted model.
+    LinkEmbedder.most_similar : Neighbours within and across the tables of a fitted model.
 
     Notes
     -----
-    Within one table the query keys are left out of the results. Across tables nothing is
-    left out: the query terms are resolved to unit vectors in the ``query`` table, averaged
-    as in :meth:`KeyedVectors.most_similar`, and the ``target`` table is searched with that
-    vector. Ranking is by cosine; where the model scores pairs by dot product and link norms
-    differ widely (frequent links often get longer vectors), the model's own ranking of
-    links for a row can differ from this one.
-
-    For a :class:`KeyedVectors` there is a single table, so ``target`` may only repeat
-    ``query``.
+    A :class:`KeyedVectors` holds a single table, so ``target`` may only repeat ``query``.
 
     Examples
     --------
-    >>> from types import SimpleNamespace
     >>> from sklearn_linkembed.keyedvectors import KeyedVectors, most_similar
     >>> films = KeyedVectors([[1, 0], [0.9, 0.2], [0, 1]], ["Alien", "Aliens", "Amélie"])
-    >>> actors = KeyedVectors([[1, 0.1], [0.1, 1]], ["Weaver", "Tautou"])
-    >>> model = SimpleNamespace(row_vectors_=films, link_vectors_=actors)
-    >>> [key for key, _ in most_similar(model, "Alien", topn=1)]
+    >>> [key for key, _ in most_similar(films, "Alien", topn=1)]
     ['Aliens']
-    >>> [key for key, _ in most_similar(model, "Alien", query="row", target="link")]
-    ['Weaver', 'Tautou']
-    >>> [key for key, _ in most_similar(model, "Tautou", query="link", target="row", topn=1)]
-    ['Amélie']
-    >>> most_similar(model, "Weaver")
+    >>> most_similar(films, "Alien", target="link")
     Traceback (most recent call last):
         ...
-    KeyError: "'Weaver' is not a row key; it is a link key: pass query='link'"
+    ValueError: A KeyedVectors holds a single table: a cross-type query (target != query) \
+needs a fitted embedder.
     """
-    for name, value in (("query", query), ("target", target)):
-        if value not in ("row", "link") and not (name == "target" and value is None):
-            raise ValueError(f"{name} must be 'row' or 'link', got {value!r}.")
-    target = query if target is None else target
     if isinstance(model, KeyedVectors):
-        if target != query:
+        for name, value in (("query", query), ("target", target)):
+            if value not in ("row", "link") and not (name == "target" and value is None):
+                raise ValueError(f"{name} must be 'row' or 'link', got {value!r}.")
+        if target not in (None, query):
             raise ValueError("A KeyedVectors holds a single table: a cross-type query "
                              "(target != query) needs a fitted embedder.")
-        return model.most_similar(positive, negative, topn=topn, restrict_to=restrict_to)
-    tables = {}
-    for name in ("row", "link"):
-        table = getattr(model, f"{name}_vectors_", None)
-        if table is None:
-            if hasattr(model, "fit"):
-                from sklearn.exceptions import NotFittedError
-
-                raise NotFittedError(f"This {type(model).__name__} instance is not fitted yet: "
-                                     "call 'fit' before querying its neighbours.")
-            raise TypeError("model must be a KeyedVectors or a fitted embedder with "
-                            f"row_vectors_ and link_vectors_, got {type(model).__name__}.")
-        tables[name] = table
-    source, searched = tables[query], tables[target]
-    if source is not searched and source.vector_size != searched.vector_size:
-        raise ValueError(f"The {query} vectors have {source.vector_size} dimensions and the "
-                         f"{target} vectors {searched.vector_size}: they share no space.")
-    try:
-        vector, used = source._query_vector(positive, negative)
-    except KeyError as error:
-        # a link queried as a row (or the reverse) gets a pointer to the right table
-        other = "link" if query == "row" else "row"
-        key = getattr(error, "missing_key", _NO_KEY)
-        if (key is not _NO_KEY and tables[other] is not source
-                and tables[other]._has_key(key) and not source._has_key(key)):
-            message = f"{key!r} is not a {query} key; it is a {other} key: pass query={other!r}"
-            wrong_table = KeyError(message)
-            wrong_table.missing_key = key
-            raise wrong_table from None
-        raise
-    if isinstance(topn, numbers.Integral) and topn < 1:
-        return []
-    if source is not searched:
-        used = np.empty(0, dtype=np.int64)  # nothing is left out across tables
-    return searched._search(vector, topn, restrict_to, used)
-
-
-class _SuggestIndex:
-    """Lookup tables that rank known string keys by closeness to a missing one.
-
-    Built once per :class:`KeyedVectors` (on its first missing key) in one pass over the
-    keys; each query then costs a bounded amount of work whatever the vocabulary size. Keys
-    are compared in a folded form (:func:`_fold`: case, accents and runs of whitespace
-    ignored), and ranked in tiers, each tier only filling the places the ones before left:
-
-    1. the folded key equals the folded query;
-    2. the two are equal, or one is a prefix of the other, once a trailing parenthetical
-       disambiguator such as ``" (film)"`` or ``" (2014 film)"`` is stripped from both:
-       equality first, then prefixes, fewest extra characters first (a prefix that cuts a
-       word, like ``"rogue one"`` of ``"rogue ones"``, counts ``_CUT_WORD_COST`` more and
-       needs 4 characters);
-    3. the two share words: ranked by the IDF-weighted Jaccard similarity of their word
-       sets (rare shared words count most), kept from ``_TOKEN_MIN_SCORE``;
-    4. :func:`difflib.get_close_matches` (ratio 0.6 or more) over at most
-       ``_SUGGEST_POOL`` keys of a plausible length, keys sharing a word or the first
-       character with the query examined first.
-
-    Ties go to the key listed first in the vocabulary.
-
-    Parameters
-    ----------
-    keys : list
-        The vocabulary, ``index_to_key``; keys that are not ``str`` are left out.
-    """
-
-    def __init__(self, keys):
-        # comprehensions and numpy rather than one loop: about 1 s for 200,000 keys
-        self.keys = [key for key in keys if isinstance(key, str)]
-        n = self.n = len(self.keys)
-        self.folds = folds = [" ".join(key.casefold().split()) if key.isascii() else _fold(key)
-                              for key in self.keys]
-        self.bases = bases = [_strip_disambiguator(fold) if "(" in fold else fold
-                              for fold in folds]
-        self.by_fold = _Groups(folds)
-        self.by_base = _Groups(bases)
-        self.sorted_bases = sorted(self.by_base)
-        self.lengths = np.fromiter(map(len, folds), dtype=np.int64, count=n)
-        self.first_chars = np.array([fold[:1] for fold in folds], dtype="<U1")
-        # each word gets the position of its first occurrence, made dense by np.unique
-        words = [dict.fromkeys(_tokens(base)) for base in bases]
-        counts = np.fromiter(map(len, words), dtype=np.int64, count=n)
-        flat = list(itertools.chain.from_iterable(words))
-        self.vocabulary = vocabulary = {}
-        first = np.fromiter(map(vocabulary.setdefault, flat, itertools.count()),
-                            dtype=np.int64, count=len(flat))
-        self.word_ids, token_ids = np.unique(first, return_inverse=True)
-        # word -> entries, and IDF weights: a word in every key weighs log 2
-        owners = np.repeat(np.arange(n, dtype=np.int64), counts)
-        df = np.bincount(token_ids, minlength=len(self.word_ids))
-        self.postings = owners[np.argsort(token_ids, kind="stable")]
-        self.posting_starts = np.concatenate([[0], np.cumsum(df)])
-        self.weights = np.log1p(n / np.maximum(df, 1))
-        self.key_weights = np.bincount(owners, weights=self.weights[token_ids], minlength=n)
-
-    def suggest(self, query, k):
-        """Up to ``k`` keys close to the string ``query``, best first.
-
-        Parameters
-        ----------
-        query : str
-            The missing key.
-        k : int
-            The most keys to return.
-
-        Returns
-        -------
-        keys : list of str
-            Known keys, best first.
-        """
-        if not self.n or k < 1:
-            return []
-        fold = _fold(query)
-        chosen = []
-
-        def take(entries):
-            for entry in entries:
-                if len(chosen) >= k:
-                    return True
-                if entry not in chosen:
-                    chosen.append(entry)
-            return len(chosen) >= k
-
-        if take(self.by_fold.get(fold, ())):
-            return self._as_keys(chosen)
-        fold = fold[:_MAX_QUERY_CHARS]
-        if not fold:
-            return self._as_keys(chosen)
-        base = _strip_disambiguator(fold)
-        if take(self._prefix_matches(fold, base)):
-            return self._as_keys(chosen)
-        overlap = self._overlap(base)
-        if take(self._token_matches(fold, base, overlap)):
-            return self._as_keys(chosen)
-        take(self._difflib_matches(fold, overlap, k + len(chosen)))
-        return self._as_keys(chosen)
-
-    def _as_keys(self, entries):
-        return [self.keys[entry] for entry in entries]
-
-    def _prefix_matches(self, fold, base):
-        """Entries whose base equals, extends or begins the query's base, best first."""
-        ranked = [(0, abs(len(self.folds[e]) - len(fold)), 0, e)
-                  for e in self.by_base.get(base, ())]
-        # bases that start with the query's base: one contiguous run of the sorted bases,
-        # read until _SUGGEST_POOL entries are found
-        start = bisect.bisect_right(self.sorted_bases, base)
-        for other in self.sorted_bases[start:start + _SUGGEST_POOL]:
-            if not other.startswith(base) or len(ranked) >= _SUGGEST_POOL:
-                break
-            cost = _prefix_cost(base, other)
-            if cost is not None:
-                ranked.extend((1, *cost, e) for e in self.by_base[other])
-        # bases that begin the query's base: one dictionary look-up per prefix
-        for stop in range(2, len(base)):
-            prefix = base[:stop]
-            if prefix in self.by_base:
-                cost = _prefix_cost(prefix, base)
-                if cost is not None:
-                    ranked.extend((1, *cost, e) for e in self.by_base[prefix])
-        return [entry for *_, entry in sorted(ranked)]
-
-    def _overlap(self, base):
-        """IDF weight of the query's words, and the weight each entry shares with it."""
-        tokens = list(dict.fromkeys(_tokens(base)))[:_MAX_QUERY_TOKENS]
-        ids = [self.vocabulary.get(token) for token in tokens]
-        known = np.searchsorted(self.word_ids, [i for i in ids if i is not None]).tolist()
-        # a word no key has weighs like one key's word: the most a word can
-        query_weight = float(self.weights[known].sum()) + (len(ids) - len(known)) * np.log1p(
-            self.n)
-        shared = np.zeros(self.n)
-        for i in known:
-            entries = self.postings[self.posting_starts[i]:self.posting_starts[i + 1]]
-            shared[entries] += self.weights[i]
-        return query_weight, shared
-
-    def _token_matches(self, fold, base, overlap):
-        """Entries sharing enough weighted words with the query, best first."""
-        query_weight, shared = overlap
-        entries = np.flatnonzero(shared)
-        if not len(entries):
-            return []
-        union = query_weight + self.key_weights[entries] - shared[entries]
-        scores = shared[entries] / np.maximum(union, 1e-12)
-        keep = scores >= _TOKEN_MIN_SCORE
-        entries, scores = entries[keep], scores[keep]
-        gaps = np.abs(self.lengths[entries] - len(fold))
-        order = np.lexsort((entries, gaps, -scores))
-        return entries[order[:_SUGGEST_POOL]].tolist()
-
-    def _difflib_matches(self, fold, overlap, n):
-        """Entries :func:`difflib.get_close_matches` finds, from a bounded pool."""
-        # difflib's ratio 2M/(a+b) >= 0.6 needs 3/7 <= len(a)/len(b) <= 7/3
-        length = len(fold)
-        plausible = np.flatnonzero((7 * self.lengths >= 3 * length)
-                                   & (3 * self.lengths <= 7 * length))
-        if len(plausible) > _SUGGEST_POOL:
-            shares_word = overlap[1][plausible] > 0
-            same_first = self.first_chars[plausible] == fold[0]
-            order = np.lexsort((plausible, ~same_first, ~shares_word))
-            plausible = plausible[order[:_SUGGEST_POOL]]
-        pool = {}
-        for entry in plausible.tolist():
-            pool.setdefault(self.folds[entry], entry)
-        return [pool[match] for match in difflib.get_close_matches(fold, pool, n=n, cutoff=0.6)]
-
-
-def _fold(text):
-    """``text`` without case, accents or repeated whitespace, for comparing keys."""
-    if not text.isascii():
-        text = "".join(c for c in unicodedata.normalize("NFKD", text)
-                       if not unicodedata.combining(c))
-    return " ".join(text.casefold().split())
-
-
-class _Groups:
-    """The positions of each value of a list, as a read-only mapping to lists.
-
-    Built at C speed for the common case of few repeated values: a dict of first
-    positions, and lists only for values seen more than once.
-    """
-
-    def __init__(self, values):
-        n = len(values)
-        self._first = first = dict(zip(reversed(values), range(n - 1, -1, -1)))
-        self._more = {}
-        if len(first) < n:
-            firsts = np.fromiter(map(first.__getitem__, values), dtype=np.int64, count=n)
-            for position in np.flatnonzero(firsts != np.arange(n)).tolist():
-                self._more.setdefault(int(firsts[position]), []).append(position)
-
-    def __contains__(self, value):
-        return value in self._first
-
-    def __iter__(self):
-        return iter(self._first)
-
-    def get(self, value, default=()):
-        position = self._first.get(value)
-        if position is None:
-            return default
-        return [position, *self._more.get(position, ())]
-
-    def __getitem__(self, value):
-        return [self._first[value], *self._more.get(self._first[value], ())]
-
-
-def _strip_disambiguator(fold):
-    """A folded key without its trailing parenthetical, e.g. ``" (2014 film)"``.
-
-    An unclosed one (``"titanic (1997"``, a query cut short) is stripped too.
-    """
-    return _DISAMBIGUATOR.sub("", fold) or fold
-
-
-def _tokens(text):
-    """The words of ``text`` (letters and digits; apostrophes dropped)."""
-    if "'" in text or "\u2019" in text:
-        text = _APOSTROPHE.sub("", text)
-    return _WORD.findall(text)
-
-
-def _prefix_cost(prefix, text):
-    """How far ``text`` is from its proper prefix ``prefix``, as a sort key, or None.
-
-    ``(characters text adds, 0)`` when the prefix ends at a word boundary of ``text``;
-    ``(characters added + _CUT_WORD_COST, 1)`` when it cuts a word (a truncated or mistyped word), kept
-    only for prefixes of at least 4 characters; None otherwise.
-    """
-    extra = len(text) - len(prefix)
-    if not prefix[-1].isalnum() or not text[len(prefix)].isalnum():
-        return extra, 0
-    return (extra + _CUT_WORD_COST, 1) if len(prefix) >= 4 else None
+        return model.most_similar(positive, negative, topn, restrict_to,
+                                  restrict_vocab=restrict_vocab)
+    method = getattr(model, "most_similar", None)
+    if not callable(method):
+        raise TypeError("model must be a KeyedVectors or have a most_similar(..., query=, "
+                        f"target=) method, such as a fitted LinkEmbedder; got "
+                        f"{type(model).__name__}.")
+    return method(positive, negative, topn, query=query, target=target,
+                  restrict_to=restrict_to, restrict_vocab=restrict_vocab)
 
 
 def _row_top_k(scores, k):
@@ -1453,6 +1198,11 @@ def _row_top_k(scores, k):
         return np.broadcast_to(np.arange(n), scores.shape).copy(), scores
     positions = np.argpartition(scores, n - k, axis=1)[:, n - k:]
     return positions, np.take_along_axis(scores, positions, axis=1)
+
+
+def _n_candidates(candidates):
+    """How many candidates ``KeyedVectors._candidates`` describes."""
+    return candidates if isinstance(candidates, int) else len(candidates)
 
 
 def _unique_in_order(indices):
@@ -1466,7 +1216,3 @@ def _is_iterable(value):
     except TypeError:
         return False
     return True
-
-
-def _tsv_cell(value):
-    return _TSV_SPECIAL.sub(" ", str(value))

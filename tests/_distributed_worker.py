@@ -27,7 +27,7 @@ def main():
 
     X, _, _ = make_bipartite_graph(400, 300, 6000, n_communities=4, mixing=0.1, random_state=0)
     with strategy.scope():
-        emb = LinkEmbedder(embedding_size=16, epochs=4, batch_size=256, learning_rate=0.01,
+        emb = LinkEmbedder(embedding_size=16, epochs=4, batch_size=256,
                            random_state=0).fit(X)
     np.save(f"{out}/links_{mode}_{index}.npy", emb.link_vectors_.vectors)
     np.save(f"{out}/rows_{mode}_{index}.npy", emb.row_vectors_.vectors)

@@ -11,7 +11,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 
 from sklearn_linkembed import LinkEmbedder, make_bipartite_graph
 
-FAST = {"embedding_size": 16, "epochs": 4, "batch_size": 256, "learning_rate": 0.01}
+FAST = {"embedding_size": 16, "epochs": 4, "batch_size": 256}
 
 
 @pytest.fixture(scope="module")
@@ -166,7 +166,8 @@ def test_every_loss_and_optimizer_learns_the_communities(planted, loss, optimize
     X, communities = planted
     lr = {"sgd": 0.02, "adagrad": 0.1}.get(optimizer, 0.01)
     emb = LinkEmbedder(embedding_size=16, epochs=4, batch_size=256, loss=loss,
-                       optimizer=optimizer, learning_rate=lr, random_state=0).fit(X)
+                       optimizer=optimizer, learning_rate=lr,
+                       link_context=1.0 if loss == "logistic" else 0.0, random_state=0).fit(X)
     R = emb.row_vectors_.vectors
     cos = R @ R.T
     np.fill_diagonal(cos, -np.inf)
@@ -299,7 +300,7 @@ def test_cross_type_query_links_that_describe_a_row():
     assert sorted(k for k, _ in answer) == sorted(emb.links_)
 
 
-def test_auto_optimizer_is_sgd_for_cosine_and_nadam_for_logistic(planted, monkeypatch):
+def test_auto_optimizer_is_adagrad_for_logistic_and_sgd_for_cosine(planted, monkeypatch):
     X, _ = planted
     from sklearn_linkembed import _engine
 
@@ -312,8 +313,24 @@ def test_auto_optimizer_is_sgd_for_cosine_and_nadam_for_logistic(planted, monkey
 
     monkeypatch.setattr(_engine._LazyOptimizer, "__init__", spy)
     LinkEmbedder(embedding_size=4, epochs=1, random_state=0).fit(X)
-    LinkEmbedder(embedding_size=4, epochs=1, loss="logistic", random_state=0).fit(X)
-    assert seen == ["sgd", "nadam"]
+    LinkEmbedder(embedding_size=4, epochs=1, loss="cosine_mse", random_state=0).fit(X)
+    assert seen == ["adagrad", "sgd"]
+
+
+@pytest.mark.parametrize("params", [{"loss": "cosine_mse"}, {"negative_sampling": "pair"},
+                                    {"link_context": 0}])
+def test_link_context_is_used_only_with_the_logistic_loss_and_link_negatives(params):
+    emb = LinkEmbedder(embedding_size=4, epochs=1, min_count=1, random_state=0,
+                       **params).fit(FILMS)
+    # one link table: rows are folded in and scored by cosine
+    np.testing.assert_array_equal(emb.link_bias_, 0)
+    np.testing.assert_allclose(np.linalg.norm(emb.link_output_vectors_.vectors, axis=1), 1,
+                               rtol=1e-6)
+    same = dict(params, link_context=0)
+    np.testing.assert_array_equal(
+        emb.link_vectors_.vectors,
+        LinkEmbedder(embedding_size=4, epochs=1, min_count=1, random_state=0,
+                     **same).fit(FILMS).link_vectors_.vectors)
 
 
 def test_divergence_is_reported_and_leaves_the_estimator_unfitted(planted):

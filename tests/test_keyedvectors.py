@@ -1,16 +1,18 @@
-"""Tests of KeyedVectors and the most_similar helper (sklearn_linkembed.keyedvectors)."""
+"""Tests of KeyedVectors, LinkEmbedder.most_similar and the most_similar helper."""
 
 import ast
 import csv
+import inspect
 import pickle
 import re
 import time
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
 from sklearn.exceptions import NotFittedError
 
+from sklearn_linkembed import LinkEmbedder
+from sklearn_linkembed import _suggest as suggest_module
 from sklearn_linkembed import keyedvectors as kv_module
 from sklearn_linkembed.keyedvectors import KeyedVectors, most_similar
 
@@ -171,6 +173,102 @@ def test_restrict_to_unknown_key_or_bad_mask_raises(kv):
         kv.most_similar("key 0", restrict_to=np.array([N_KEYS]))
 
 
+@pytest.mark.parametrize("restrict_vocab", [1, 40, N_KEYS, 10 * N_KEYS])
+def test_restrict_vocab_keeps_the_first_keys(kv, table, restrict_vocab):
+    vectors, keys = table
+    found = kv.most_similar("key 1", ["key 250"], topn=20, restrict_vocab=restrict_vocab)
+    assert_same_hits(found, brute_force(vectors, keys, ["key 1"], ["key 250"],
+                                        exclude=["key 1", "key 250"],
+                                        candidates=keys[:restrict_vocab], topn=20))
+    vector = vectors[7] - vectors[3]
+    assert_same_hits(kv.similar_by_vector(vector, topn=20, restrict_vocab=restrict_vocab),
+                     brute_force(vectors, keys, [vector], candidates=keys[:restrict_vocab],
+                                 topn=20))
+    scores = kv.most_similar("key 1", topn=None, restrict_vocab=restrict_vocab)
+    np.testing.assert_allclose(scores, kv.most_similar("key 1", topn=None)[:restrict_vocab],
+                               atol=1e-6)
+
+
+def test_restrict_vocab_means_what_it_means_in_gensim(table):
+    gensim_models = pytest.importorskip("gensim.models")
+    vectors, keys = table
+    theirs = gensim_models.KeyedVectors(DIM)
+    theirs.add_vectors(keys, vectors)
+    ours = KeyedVectors(vectors, keys)
+    for query, restrict_vocab in [("key 3", 50), ("key 120", 50), ("key 120", 121)]:
+        assert_same_hits(ours.most_similar(query, topn=12, restrict_vocab=restrict_vocab),
+                         theirs.most_similar(query, topn=12, restrict_vocab=restrict_vocab))
+        assert_same_hits(ours.similar_by_vector(vectors[5], topn=9, restrict_vocab=restrict_vocab),
+                         theirs.similar_by_vector(vectors[5], topn=9,
+                                                  restrict_vocab=restrict_vocab))
+
+
+def test_restrict_vocab_with_restrict_to_keeps_both_limits(kv):
+    chosen = ["key 90", "key 3", "key 60", "key 4", "key 200"]
+    found = kv.most_similar("key 0", topn=None, restrict_to=chosen, restrict_vocab=61)
+    np.testing.assert_array_equal(
+        found, kv.most_similar("key 0", topn=None, restrict_to=["key 3", "key 60", "key 4"]))
+    mask = np.zeros(N_KEYS, dtype=bool)
+    mask[[2, 5, 150]] = True
+    assert [k for k, _ in kv.most_similar("key 0", restrict_to=mask, restrict_vocab=100)] == \
+        [k for k, _ in kv.most_similar("key 0", restrict_to=["key 2", "key 5"])]
+    positions = np.array([150, 5, 2])
+    assert {k for k, _ in kv.most_similar("key 0", restrict_to=positions, restrict_vocab=6)} \
+        == {"key 5", "key 2"}
+    batch = kv.most_similar_batch(["key 0", "key 1"], topn=3, restrict_to=chosen,
+                                  restrict_vocab=61)
+    for hits, query in zip(batch, ["key 0", "key 1"]):
+        assert_same_hits(hits, kv.most_similar(query, topn=3,
+                                               restrict_to=["key 3", "key 60", "key 4"]))
+
+
+def test_restrict_vocab_leaves_a_query_key_beyond_it_out_of_nothing(kv):
+    """A query key past the first restrict_vocab keys is not a candidate anyway."""
+    found = kv.most_similar("key 250", topn=None, restrict_vocab=10)
+    assert found.shape == (10,)
+    assert len(kv.most_similar("key 250", topn=50, restrict_vocab=10)) == 10
+    assert len(kv.most_similar("key 5", topn=50, restrict_vocab=10)) == 9
+
+
+@pytest.mark.parametrize("restrict_vocab, error", [(0, ValueError), (-3, ValueError),
+                                                   (2.5, TypeError), (True, TypeError),
+                                                   ("10", TypeError)])
+def test_restrict_vocab_must_be_a_positive_int(kv, restrict_vocab, error):
+    with pytest.raises(error, match="restrict_vocab"):
+        kv.most_similar("key 0", restrict_vocab=restrict_vocab)
+    with pytest.raises(error, match="restrict_vocab"):
+        kv.most_similar_batch(["key 0"], restrict_vocab=restrict_vocab)
+
+
+def test_restrict_vocab_on_the_fitted_model(model):
+    rows, links = model.row_vectors_, model.link_vectors_
+    assert model.most_similar("film 3", topn=5, restrict_vocab=10) == rows.most_similar(
+        "film 3", topn=5, restrict_vocab=10)
+    across = model.most_similar("film 3", target="link", topn=None, restrict_vocab=4)
+    np.testing.assert_allclose(
+        across, links.similar_by_vector(rows.get_vector("film 3", norm=True), topn=None,
+                                        restrict_vocab=4), atol=1e-6)
+    assert {k for k, _ in most_similar(model, "film 3", target="link", restrict_vocab=4)} == \
+        set(links.index_to_key[:4])
+
+
+def test_query_vector_is_the_unit_weighted_mean(kv, table):
+    vectors, _ = table
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    mean = 2 * unit[3] + unit[4] - unit[5] + vectors[6] / np.linalg.norm(vectors[6])
+    query = kv.query_vector([("key 3", 2.0), "key 4", vectors[6]], ["key 5"])
+    assert query.dtype == np.float32 and query.shape == (DIM,) and query.flags.writeable
+    np.testing.assert_allclose(query, mean / np.linalg.norm(mean), atol=1e-6)
+    np.testing.assert_allclose(kv.most_similar("key 3", topn=None),
+                               kv.get_normed_vectors() @ kv.query_vector("key 3"), atol=1e-6)
+    assert not kv.query_vector(["key 1"], ["key 1"]).any()
+    with pytest.raises(KeyError, match="'nope'") as info:
+        kv.query_vector(["key 1", "nope"])
+    assert info.value.missing_key == "nope"
+    with pytest.raises(ValueError, match="no input"):
+        kv.query_vector()
+
+
 def test_topn_none_returns_all_scores(kv, table):
     vectors, keys = table
     scores = kv.most_similar("key 8", topn=None)
@@ -252,7 +350,8 @@ def test_chunked_search_equals_unchunked(table, monkeypatch):
     monkeypatch.setattr(kv_module, "_BLOCK_ELEMENTS", 20)
     restrict = [f"key {i}" for i in range(3, N_KEYS, 2)]
     queries = [f"key {i}" for i in range(0, N_KEYS, 11)]
-    for kwargs in [{}, {"restrict_to": restrict}]:
+    for kwargs in [{}, {"restrict_to": restrict}, {"restrict_vocab": 150},
+                   {"restrict_to": restrict, "restrict_vocab": 100}]:
         assert_same_hits(chunked.most_similar("key 5", topn=25, **kwargs),
                          whole.most_similar("key 5", topn=25, **kwargs), atol=1e-6)
         np.testing.assert_allclose(chunked.most_similar("key 5", topn=None, **kwargs),
@@ -346,7 +445,7 @@ def test_suggestions_strip_a_disambiguator_before_fuzzy_matching(films):
     dark_knight = suggestions(films, "The Dark Knight (film)")
     assert dark_knight[0] == "The Dark Knight"
     assert "The Green Knight (film)" not in dark_knight
-    assert len(star_wars) == len(dark_knight) == kv_module._N_SUGGEST
+    assert len(star_wars) == len(dark_knight) == suggest_module._N_SUGGEST
 
 
 def test_suggestions_put_a_case_fold_match_first(films):
@@ -366,10 +465,10 @@ def test_suggestion_tiers_come_in_order(monkeypatch):
     keys = ["Unrelated", "Alien Sago", "Saga: Alien", "Alien Saga 2", "Alien Saga (2019 film)",
             "ALIEN SAGA"]
     kv = KeyedVectors(np.eye(len(keys)), keys)
-    monkeypatch.setattr(kv_module, "_N_SUGGEST", 10)
+    monkeypatch.setattr(suggest_module, "_N_SUGGEST", 10)
     assert suggestions(kv, "alien saga") == ["ALIEN SAGA", "Alien Saga (2019 film)",
                                              "Alien Saga 2", "Saga: Alien", "Alien Sago"]
-    monkeypatch.setattr(kv_module, "_N_SUGGEST", 3)
+    monkeypatch.setattr(suggest_module, "_N_SUGGEST", 3)
     assert suggestions(kv, "alien saga") == ["ALIEN SAGA", "Alien Saga (2019 film)",
                                              "Alien Saga 2"]
 
@@ -479,7 +578,18 @@ def test_pickle_keeps_vectors_read_only(kv):
     assert clone.most_similar("key 1") == kv.most_similar("key 1")
 
 
-# ---------------------------------------------------------------- most_similar helper
+# ------------------------------------------- LinkEmbedder.most_similar and the helper
+
+
+def embedder_with(rows, links):
+    """A LinkEmbedder holding these two tables, as fit leaves a one-table model
+    (``link_context=0``: links scored by cosine), nothing trained."""
+    emb = LinkEmbedder(link_context=0)
+    emb.row_vectors_, emb.link_vectors_ = rows, links
+    emb.link_output_vectors_ = KeyedVectors(links.get_normed_vectors(), links.index_to_key)
+    emb.link_bias_ = np.zeros(len(links), dtype=np.float32)
+    emb._rows_are_means = False
+    return emb
 
 
 @pytest.fixture(scope="module")
@@ -489,7 +599,7 @@ def model():
     # a link named like a film: cross-type queries must not exclude it
     links = KeyedVectors(rng.standard_normal((25, 6)),
                          ["film 0"] + [f"actor {i}" for i in range(1, 25)])
-    return SimpleNamespace(row_vectors_=rows, link_vectors_=links)
+    return embedder_with(rows, links)
 
 
 def test_helper_same_table_equals_method(model):
@@ -535,7 +645,7 @@ def films_and_people():
                         ["Star Wars (film)", "Alien", "George Lucas (film)"])
     links = KeyedVectors([[0.9, 0.1], [0.1, 0.9], [0.8, 0.3]],
                          ["George Lucas", "Sigourney Weaver", "Alien"])
-    return SimpleNamespace(row_vectors_=rows, link_vectors_=links)
+    return embedder_with(rows, links)
 
 
 @pytest.mark.parametrize("target", [None, "row", "link"])
@@ -574,15 +684,48 @@ def test_helper_rejects_bad_arguments(model):
         most_similar(model, "film 1", target="rows")
     with pytest.raises(ValueError, match="single table"):
         most_similar(model.row_vectors_, "film 1", target="link")
-    with pytest.raises(TypeError, match="row_vectors_"):
+    with pytest.raises(ValueError, match="query"):
+        most_similar(model.row_vectors_, "film 1", query="film")
+    with pytest.raises(TypeError, match="most_similar"):
         most_similar(object(), "film 1")
-
-    class Unfitted:
-        def fit(self, X):
-            return self
-
     with pytest.raises(NotFittedError):
-        most_similar(Unfitted(), "film 1")
+        most_similar(LinkEmbedder(), "film 1")
+
+
+def test_helper_passes_every_argument_to_a_model_method():
+    class Model:
+        def most_similar(self, *args, **kwargs):
+            return args, kwargs
+
+    args, kwargs = most_similar(Model(), "a", ["b"], 3, query="link", target="row",
+                                restrict_to=["c"], restrict_vocab=7)
+    assert args == ("a", ["b"], 3)
+    assert kwargs == {"query": "link", "target": "row", "restrict_to": ["c"],
+                      "restrict_vocab": 7}
+
+
+def test_method_and_helper_agree(model):
+    for kwargs in ({}, {"query": "link"}, {"target": "link"}, {"query": "link", "target": "row"}):
+        key = "film 3" if kwargs.get("query", "row") == "row" else "actor 3"
+        assert model.most_similar(key, topn=6, **kwargs) == most_similar(model, key, topn=6,
+                                                                         **kwargs)
+
+
+def test_cross_table_queries_use_only_the_public_keyedvectors_api():
+    """LinkEmbedder.most_similar calls no private KeyedVectors method."""
+    source = inspect.getsource(LinkEmbedder.most_similar)
+    assert not re.findall(r"(?<!self)\._[a-z]\w*\(", source)  # its own helpers are fine
+    helper = inspect.getsource(kv_module.most_similar).split('"""')[-1]  # its code
+    assert "row_vectors_" not in helper  # no guessing a model by its attributes
+
+
+def test_cross_table_equals_query_vector_then_similar_by_vector(model):
+    rows, links = model.row_vectors_, model.link_vectors_
+    terms = {"positive": ["film 1", ("film 2", 0.5)], "negative": ["film 3"]}
+    expected = links.similar_by_vector(rows.query_vector(**terms), topn=None)
+    np.testing.assert_array_equal(model.most_similar(**terms, target="link", topn=None),
+                                  expected)
+    assert model.most_similar(**terms, target="link", topn=0) == []
 
 
 # ------------------------------------------------------------------- saving, exporting
@@ -664,6 +807,84 @@ def test_word2vec_refuses_keys_that_collide(tmp_path):
     with pytest.raises(ValueError, match="'Rogue One' and 'Rogue_One'"):
         kv.save_word2vec_format(tmp_path / "v.txt")
     assert not list(tmp_path.iterdir())
+
+
+# keys without spaces, non-ASCII ones among them; values of every magnitude
+W2V_KEYS = ["Rogue_One", "Amélie", "千と千尋の神隠し", "Léon:_The_Professional", "WALL·E",
+            "Crouching_Tiger,_Hidden_Dragon", "Ünïcødé_ключ", "Up", "x" * 300, "12"]
+
+
+@pytest.fixture(scope="module")
+def w2v_table():
+    rng = np.random.default_rng(11)
+    vectors = rng.standard_normal((len(W2V_KEYS), 7)) * 10.0 ** rng.integers(
+        -30, 30, size=(len(W2V_KEYS), 7))
+    vectors = vectors.astype(np.float32)
+    vectors[0, :3] = [0.0, -0.0, np.finfo(np.float32).tiny / 8]  # zeros and a subnormal
+    vectors[1, :2] = [np.finfo(np.float32).max, np.finfo(np.float32).min]
+    return vectors
+
+
+@pytest.mark.parametrize("binary", [False, True])
+def test_word2vec_round_trip_ours_to_ours(tmp_path, w2v_table, binary):
+    kv = KeyedVectors(w2v_table, W2V_KEYS)
+    path = kv.save_word2vec_format(tmp_path / "v.w2v", binary=binary)
+    loaded = KeyedVectors.load_word2vec_format(path, binary=binary)
+    assert loaded.index_to_key == W2V_KEYS
+    assert loaded.vectors.dtype == np.float32 and not loaded.vectors.flags.writeable
+    # bit for bit: binary stores the float32 bytes, text 9 significant digits
+    assert loaded.vectors.tobytes() == kv.vectors.tobytes()
+
+
+@pytest.mark.parametrize("binary", [False, True])
+def test_word2vec_written_by_gensim_is_read(tmp_path, w2v_table, binary):
+    gensim_models = pytest.importorskip("gensim.models")
+    theirs = gensim_models.KeyedVectors(w2v_table.shape[1])
+    theirs.add_vectors(W2V_KEYS, w2v_table)
+    path = str(tmp_path / "gensim.w2v")
+    theirs.save_word2vec_format(path, binary=binary)  # binary: no newline after a vector
+    loaded = KeyedVectors.load_word2vec_format(path, binary=binary)
+    assert loaded.index_to_key == W2V_KEYS
+    np.testing.assert_array_equal(loaded.vectors, w2v_table)
+    first = KeyedVectors.load_word2vec_format(path, binary=binary, limit=3)
+    again = gensim_models.KeyedVectors.load_word2vec_format(path, binary=binary, limit=3)
+    assert first.index_to_key == again.index_to_key == W2V_KEYS[:3]
+    np.testing.assert_array_equal(first.vectors, again.vectors)
+
+
+@pytest.mark.parametrize("binary", [False, True])
+def test_word2vec_written_by_us_is_read_by_gensim(tmp_path, w2v_table, binary):
+    gensim_models = pytest.importorskip("gensim.models")
+    path = KeyedVectors(w2v_table, W2V_KEYS).save_word2vec_format(tmp_path / "v", binary=binary)
+    loaded = gensim_models.KeyedVectors.load_word2vec_format(path, binary=binary)
+    assert loaded.index_to_key == W2V_KEYS
+    np.testing.assert_array_equal(loaded.vectors, w2v_table)
+
+
+def test_word2vec_limit_encoding_and_duplicates(tmp_path):
+    path = tmp_path / "latin1.txt"
+    path.write_bytes("3 2\ncafé 1 2\nthé 3 4\ncafé 5 6\n".encode("latin-1"))
+    with pytest.warns(UserWarning, match="duplicate keys.*'café'.*kept the first"):
+        kv = KeyedVectors.load_word2vec_format(path, encoding="latin-1")
+    assert kv.index_to_key == ["café", "thé"] and kv["café"].tolist() == [1.0, 2.0]
+    assert KeyedVectors.load_word2vec_format(path, encoding="latin-1", limit=1).index_to_key \
+        == ["café"]
+    with pytest.raises(ValueError, match="line 2.*not valid utf-8"):
+        KeyedVectors.load_word2vec_format(path)
+    for limit in (0, -1, 1.5, True):
+        with pytest.raises(ValueError, match="limit must be a positive int"):
+            KeyedVectors.load_word2vec_format(path, limit=limit)
+    with pytest.raises(FileNotFoundError):
+        KeyedVectors.load_word2vec_format(tmp_path / "missing.txt")
+
+
+def test_word2vec_load_then_query(tmp_path, titles):
+    path = titles.save_word2vec_format(tmp_path / "v.bin", binary=True)
+    loaded = KeyedVectors.load_word2vec_format(path, binary=True)
+    for title in TITLES:
+        ours = titles.most_similar(title, topn=3)
+        theirs = loaded.most_similar(title.replace(" ", "_"), topn=3)
+        assert [k.replace(" ", "_") for k, _ in ours] == [k for k, _ in theirs]
 
 
 def _read_tsv(path):

@@ -1,4 +1,4 @@
-"""Tests of the safe archive format (sklearn_linkembed._persistence)."""
+"""Tests of the file formats (sklearn_linkembed._persistence): the safe archive, word2vec."""
 
 import json
 import os
@@ -15,7 +15,11 @@ from sklearn_linkembed._persistence import (
     decode_keys,
     encode_keys,
     load_archive,
+    read_word2vec,
     save_archive,
+    vectors_from_arrays,
+    vectors_to_arrays,
+    write_word2vec,
 )
 from sklearn_linkembed.keyedvectors import KeyedVectors
 
@@ -305,3 +309,142 @@ def test_decode_keys_checks_the_stored_type():
         decode_keys(np.array([1]), "float")
     with pytest.raises(ValueError, match="unicode"):
         decode_keys(np.array([1]), "str")
+
+
+# ------------------------------------------------------------- word2vec files, read back
+
+def _w2v_binary(entries, header=None, newline=b"\n"):
+    """The bytes of a binary word2vec file of ``(key, values)`` entries."""
+    n, dim = header or (len(entries), len(entries[0][1]))
+    return f"{n} {dim}\n".encode() + b"".join(
+        key.encode() + b" " + np.asarray(values, "<f4").tobytes() + newline
+        for key, values in entries)
+
+
+def test_word2vec_text_and_binary_round_trip(tmp_path):
+    keys = ["Rogue_One", "千と千尋の神隠し", "Amélie"]
+    vectors = np.array([[1.5, -2.0], [0.1, 3e-39], [1e38, -0.0]], dtype=np.float32)
+    for binary in (False, True):
+        path = write_word2vec(tmp_path / f"v{binary}", keys, vectors, binary=binary)
+        read_keys, read_vectors = read_word2vec(path, binary=binary)
+        assert read_keys == keys
+        assert read_vectors.tobytes() == vectors.tobytes()
+        assert read_vectors.flags.c_contiguous
+
+
+def test_word2vec_binary_entries_with_and_without_newlines(tmp_path):
+    entries = [("a", [1, 2]), ("b", [3, 4]), ("c", [5, 6])]
+    for newline in (b"", b"\n"):
+        path = tmp_path / "v.bin"
+        path.write_bytes(_w2v_binary(entries, newline=newline))
+        keys, vectors = read_word2vec(path, binary=True)
+        assert keys == ["a", "b", "c"] and vectors.tolist() == [[1, 2], [3, 4], [5, 6]]
+    # entries past the header's count are not read, as in gensim
+    path.write_bytes(_w2v_binary(entries, header=(2, 2)))
+    assert read_word2vec(path, binary=True)[0] == ["a", "b"]
+
+
+def test_word2vec_text_tolerates_trailing_spaces_and_crlf(tmp_path):
+    path = tmp_path / "v.txt"
+    path.write_bytes(b"2 3\r\nx 1 2 3 \r\ny 4 5 6\n")
+    keys, vectors = read_word2vec(path)
+    assert keys == ["x", "y"] and vectors.tolist() == [[1, 2, 3], [4, 5, 6]]
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"", "line 1: the file is empty"),
+    (b"3\nx 1 2 3\n", "line 1: expected the header 'n_keys vector_size'"),
+    (b"two 3\nx 1 2 3\n", "line 1: expected the header .*'two 3'"),
+    (b"2 3\nx 1 2 3\n", ("line 3: the file ends there, after 1 of the 2 entries its header "
+                         r"announces; is it truncated, or the count wrong\?$")),
+    (b"2 3\n", "line 2: the file ends there, after 0 of the 2 entries"),
+    (b"2 3\nx 1 2 3\ny 4 5\n", ("line 3: expected a key and 3 values separated by single "
+                                "spaces, got 2 values")),
+    (b"1 3\nRogue One 1 2 3\n", r"line 2: .*got 4 values \(is there a space in a key"),
+    (b"1 3\nx 1  2 3\n", "line 2: .*got 4 values"),
+    (b"2 3\nx 1 2 3\n\ny 4 5 6\n", "line 3: an empty line where an entry"),
+    (b"1 3\n 1 2 3\n", "line 2: the line starts with a space: the key is empty"),
+    (b"2 3\nx 1 2 3\ny 4 five 6\n", r"line 3 \('y'\): value 2 \('five'\) is not a number"),
+    (b"2 3\nx 1 2 3\ny 4 nan 6\n", r"line 3 \('y'\): a value is NaN or infinite"),
+    (b"1 3\n\xff\xfe 1 2 3\n", "line 2: not valid utf-8 .*binary=True"),
+])
+def test_malformed_word2vec_text_names_the_line_and_the_problem(tmp_path, content, message):
+    path = tmp_path / "bad.txt"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match="Cannot read '.*bad.txt' as a word2vec text file: "
+                                         + message):
+        read_word2vec(path)
+
+
+def test_malformed_word2vec_binary_names_the_entry_and_the_problem(tmp_path):
+    path = tmp_path / "bad.bin"
+    whole = _w2v_binary([("ab", [1, 2, 3]), ("cd", [4, 5, 6])])
+    header = len(b"2 3\n")
+
+    def error(content):
+        path.write_bytes(content)
+        with pytest.raises(ValueError, match="as a word2vec binary file: ") as info:
+            read_word2vec(path, binary=True)
+        return str(info.value)
+
+    second = header + 3 + 12 + 1  # "ab " + 3 floats + newline
+    assert f"entry 2 ('cd') at byte {second}: the file ends inside its vector (4 of 12 " \
+        "bytes); is it truncated?" in error(whole[:-9])
+    assert f"entry 2 at byte {second}: the file ends inside a key" in error(
+        whole[:second + 1])
+    assert "entry 1 at byte 4: the file ends there, after 0 of the 2 entries" in error(
+        whole[:header])
+    assert f"entry 2 at byte {second}: the file ends there, after 1 of the 2 entries" in error(
+        whole[:second])
+    assert f"entry 2 ('cd') at byte {second}: a value is NaN or infinite." in error(
+        _w2v_binary([("ab", [1, 2, 3]), ("cd", [4, np.inf, 6])]))
+    # a text file read as binary: a key comes out empty, or runs over a line end
+    assert "entry 2 at byte 19: the key is empty; is it a text file (binary=False)" in error(
+        b"2 3\nab 1 2 3\ncd 4 5 6\n")
+    assert "entry 2 at byte 19: the key holds a newline; is it a text file" in error(
+        b"2 3\nab 1.0 2.0 3.0 x\ny 4 5 6\n")
+    assert "entry 1 at byte 4: no space in the 65536 bytes after it" in error(
+        b"1 3\n" + b"x" * 70_000)
+
+
+def test_word2vec_header_announcing_too_many_entries_allocates_only_the_file(tmp_path):
+    path = tmp_path / "v.bin"
+    path.write_bytes(_w2v_binary([("a", [1.0, 2.0])], header=(10**12, 2)))
+    with pytest.raises(ValueError, match="after 1 of the 1000000000000 entries"):
+        read_word2vec(path, binary=True)
+    assert read_word2vec(path, binary=True, limit=1)[0] == ["a"]
+
+
+def test_vectors_to_arrays_round_trip(tmp_path):
+    vectors = np.eye(3, dtype=np.float32)
+    arrays, meta = vectors_to_arrays(["a", "b", "c"], vectors, "row_")
+    path = save_archive(tmp_path / "t.npz", "Table", arrays, meta)
+    keys, loaded = vectors_from_arrays(*load_archive(path), "row_")
+    assert keys == ["a", "b", "c"] and loaded.tobytes() == vectors.tobytes()
+    with pytest.raises(ValueError, match="float32"):
+        vectors_from_arrays({"vectors": np.eye(2), "keys": np.array(["a", "b"])},
+                            {"key_type": "str"})
+
+
+@pytest.mark.parametrize("binary", [False, True])
+def test_word2vec_reads_in_small_pieces_the_same(tmp_path, monkeypatch, binary):
+    """Tiny read buffers and blocks of lines: the same vectors, the same error lines."""
+    from sklearn_linkembed import _persistence
+
+    rng = np.random.default_rng(5)
+    keys = [f"k{i}é" * (1 + i % 4) for i in range(50)]
+    vectors = rng.standard_normal((50, 3)).astype(np.float32)
+    path = write_word2vec(tmp_path / "v", keys, vectors, binary=binary)
+    expected = read_word2vec(path, binary=binary)
+    monkeypatch.setattr(_persistence, "_READ_SIZE", 5)
+    monkeypatch.setattr(_persistence, "_LINES_PER_WRITE", 3)
+    got = read_word2vec(path, binary=binary)
+    assert got[0] == expected[0] == keys
+    assert got[1].tobytes() == expected[1].tobytes() == vectors.tobytes()
+    if not binary:
+        with open(path, encoding="utf-8") as fh:
+            lines = fh.read().splitlines()
+        lines[41] = lines[41].rsplit(" ", 1)[0] + " oops"
+        (tmp_path / "bad").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        with pytest.raises(ValueError, match=f"line 42 \\({keys[40]!r}\\): value 3 \\('oops'\\)"):
+            read_word2vec(tmp_path / "bad")

@@ -10,7 +10,7 @@ from sklearn.svm import SVC
 
 from sklearn_linkembed import LinkEmbedder, make_bipartite_graph
 
-PARAMS = {"epochs": 3, "batch_size": 256, "learning_rate": 0.01, "random_state": 0}
+PARAMS = {"epochs": 3, "batch_size": 256, "random_state": 0}
 
 
 @pytest.fixture(scope="module")
