@@ -114,7 +114,7 @@ def test_load_descr_points_nowhere_outside_the_package(movies):
 
 
 def test_dataset_docstrings_point_nowhere_outside_the_package():
-    import sklearn_linkembed.datasets as datasets
+    from sklearn_linkembed import datasets
     from sklearn_linkembed.datasets import _movies, _synthetic
 
     documented = [datasets, _movies, _synthetic] + [

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-import scipy.sparse as sp
 
 from sklearn_linkembed import LinkEmbedder, load_wikipedia_movies
 
