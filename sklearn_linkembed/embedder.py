@@ -40,6 +40,8 @@ _EXAMPLES_PER_CALL = 2_000_000
 _TABLES_PER_OPTIMIZER = {"sgd": 1, "adagrad": 2, "adam": 3, "nadam": 3}
 # Weight of log(link degree) in link_scores with link context (benchmarks/bench_ranking.py).
 _POPULARITY_WEIGHT = 0.1
+# Rows ranked after each epoch for early stopping: enough for a steady Recall@10.
+_VALIDATION_ROWS = 2000
 # Rows scored at once by recommend: bounds the (rows x links) score block.
 _ROWS_PER_BLOCK = 1024
 # learning_rate="auto", by optimizer (benchmarks/bench_ranking.py and bench_defaults.py).
@@ -85,7 +87,8 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         True pairs per training step, each with its ``negative_ratio``
         non-pairs (the notebook: 512).
     epochs : int, default=5
-        Passes over all true pairs (the notebook: 15).
+        Passes over all true pairs (the notebook: 15); with ``early_stopping``,
+        the most passes.
     loss : {"logistic", "cosine_mse"}, default="logistic"
         ``"logistic"``: ``-log sigmoid(label * row.link)`` (skip-gram negative
         sampling). ``"cosine_mse"``: ``(cos(row, link) - label) ** 2``, labels
@@ -119,6 +122,19 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         negatives. Links then have separate input and output vectors. 0 trains
         the row vectors alone. Only used with ``loss="logistic"`` and
         ``negative_sampling="link"``.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of each row's pairs (seeded), rank them
+        over all links after each epoch (Recall@10, as :meth:`link_scores`
+        ranks) and stop when that has not improved by ``tol`` for
+        ``n_iter_no_change`` epochs, keeping the best epoch's vectors, as
+        scikit-learn's ``MLPClassifier``. ``epochs`` is then the most epochs
+        run. The held-out pairs are not trained on; ``transform`` uses them.
+    validation_fraction : float, default=0.1
+        Share of each row's pairs held out with ``early_stopping``.
+    n_iter_no_change : int, default=2
+        Epochs without improvement before stopping, with ``early_stopping``.
+    tol : float, default=1e-3
+        Improvement of the validation Recall@10 that counts, with ``early_stopping``.
     min_count : int, default=3
         Links in fewer rows than this get no vector and are ignored.
     normalize : bool, default=True
@@ -157,6 +173,10 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         Number of training rows of each known link.
     loss_curve_ : list of float
         Mean training loss of each epoch.
+    validation_scores_ : list of float or None
+        Validation Recall@10 after each epoch (``None`` without ``early_stopping``).
+    best_iteration_ : int or None
+        The epoch whose vectors were kept (``None`` without ``early_stopping``).
     n_iter_ : int
         Number of epochs run.
     n_features_in_ : int
@@ -211,6 +231,10 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         "negative_sampling": [StrOptions({"pair", "link"})],
         "negative_sharing": [Interval(Integral, 1, None, closed="left")],
         "link_context": [Interval(Real, 0, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
         "min_count": [Interval(Integral, 1, None, closed="left")],
         "normalize": ["boolean"],
         "fold_in_steps": [Interval(Integral, 0, None, closed="left")],
@@ -220,8 +244,9 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
 
     def __init__(self, embedding_size=100, *, negative_ratio=10, batch_size=4096, epochs=5,
                  loss="logistic", optimizer="auto", learning_rate="auto", negative_power=0.75,
-                 negative_sampling="link", negative_sharing=4, link_context=1.0, min_count=3,
-                 normalize=True, fold_in_steps=5, random_state=None, verbose=0):
+                 negative_sampling="link", negative_sharing=4, link_context=1.0,
+                 early_stopping=False, validation_fraction=0.1, n_iter_no_change=2, tol=1e-3,
+                 min_count=3, normalize=True, fold_in_steps=5, random_state=None, verbose=0):
         self.embedding_size = embedding_size
         self.negative_ratio = negative_ratio
         self.batch_size = batch_size
@@ -233,6 +258,10 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         self.negative_sampling = negative_sampling
         self.negative_sharing = negative_sharing
         self.link_context = link_context
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
         self.min_count = min_count
         self.normalize = normalize
         self.fold_in_steps = fold_in_steps
@@ -291,12 +320,19 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         _warn_few_links(graph.csr, self.embedding_size, self.min_count)
         rng = check_random_state(self.random_state)
         config = self._training_config(int(rng.randint(np.iinfo(np.int32).max)))
+        validation = None
+        if self.early_stopping:
+            validation = self._validation_split(graph.csr, rng)
+            pairs = Pairs.from_csr(validation.train)
+            pairs.check_samplable(self.min_count)
         trainer = self._trainer(pairs, config)
-        loss_curve = self._train(trainer, rng)
-        links = KeyedVectors(trainer.link_vectors(), self.vocabulary_.link_keys)
-        output = trainer.output_vectors() if config.link_context else None
-        state = _FittedState(self.vocabulary_, links, pairs.link_degree(), loss_curve,
-                             config.seed, row_vectors=None, link_output_vectors=output)
+        loss_curve, tables, scores, best_iteration = self._train(trainer, rng, validation)
+        links = KeyedVectors(tables[0], self.vocabulary_.link_keys)
+        output = tables[1] if config.link_context else None
+        counts = np.diff(graph.csr.tocsc().indptr)
+        state = _FittedState(self.vocabulary_, links, counts, loss_curve,
+                             config.seed, row_vectors=None, link_output_vectors=output,
+                             validation_scores=scores, best_iteration=best_iteration)
         state.apply(self)
         rows = self._fold_in(graph.csr)
         keys = graph.row_keys if graph.row_keys is not None else list(range(rows.shape[0]))
@@ -368,11 +404,20 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
             return 0.0
         return float(self.link_context)
 
-    def _train(self, trainer, rng):
+    def _train(self, trainer, rng, validation=None):
+        """Run the epochs; returns the loss curve, the (link, output link) tables kept, the
+        validation scores and the best epoch (``None`` without early stopping).
+
+        With early stopping, the held-out pairs are ranked after each epoch
+        (``validation_scores_``), training stops after ``n_iter_no_change`` epochs
+        without an improvement of ``tol``, and the tables of the best epoch are kept.
+        """
         steps = trainer.steps_per_epoch()
         examples_per_step = trainer.global_batch * (1 + self.negative_ratio)
         chunk = int(np.clip(_EXAMPLES_PER_CALL // examples_per_step, 1, steps))
-        losses = []
+        losses, scores, best_iteration = [], [], None
+        best, stale = -np.inf, 0
+        tables = None
         for epoch in range(self.epochs):
             batches = trainer.epoch_batches(rng)
             bar = _progress(self.verbose, steps, f"epoch {epoch + 1}/{self.epochs}")
@@ -398,7 +443,38 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
                     f"smaller learning_rate (now {self._learning_rate()}) or an adaptive optimizer "
                     f"(optimizer='nadam'; now {self._optimizer()!r}).")
             logger.debug("epoch %d: loss %.5f", epoch + 1, losses[-1])
-        return losses
+            if validation is None:
+                continue
+            current = (trainer.link_vectors(), trainer.output_vectors())
+            score = self._validation_score(validation, trainer, *current)
+            scores.append(score)
+            logger.debug("epoch %d: validation recall@10 %.4f", epoch + 1, score)
+            if score > best + self.tol:
+                best, stale, tables, best_iteration = score, 0, current, epoch + 1
+            else:
+                stale += 1
+                if stale >= self.n_iter_no_change:
+                    break
+        if tables is None:
+            tables = (trainer.link_vectors(), trainer.output_vectors())
+        return losses, tables, (scores if validation is not None else None), best_iteration
+
+    def _validation_split(self, csr, rng):
+        """Hold out ``validation_fraction`` of each row's pairs (seeded by ``rng``)."""
+        from .evaluation import _ValidationRanking, train_test_split_links
+
+        train, held_out = train_test_split_links(csr, self.validation_fraction,
+                                                 random_state=rng)
+        return _ValidationRanking(train, held_out, _VALIDATION_ROWS, rng)
+
+    def _validation_score(self, validation, trainer, links, output):
+        """Recall@10 of the held-out pairs, rows and links as the fitted model scores them."""
+        if self._link_context():
+            counts = np.diff(validation.train.tocsc().indptr)
+            R = _row_means(validation.train, links, np.asarray(validation.train.sum(1)).ravel())
+            bias = (_POPULARITY_WEIGHT * np.log(np.maximum(counts, 1))).astype(np.float32)
+            return validation.score(unit_rows(R), output, bias)
+        return validation.score(unit_rows(trainer.row_vectors()), unit_rows(links), None)
 
     def _fold_in(self, csr):
         empty = int(np.count_nonzero(np.diff(csr.indptr) == 0))
@@ -854,12 +930,15 @@ class _FittedState:
     row_vectors: KeyedVectors | None
     feature_names: np.ndarray | None = None
     link_output_vectors: np.ndarray | None = None
+    validation_scores: list | None = None
+    best_iteration: int | None = None
 
     @classmethod
     def of(cls, est):
         output = est.link_output_vectors_.vectors if est._rows_are_means else None
         return cls(est.vocabulary_, est.link_vectors_, est.link_counts_, est.loss_curve_,
-                   est._seed, est.row_vectors_, getattr(est, "feature_names_in_", None), output)
+                   est._seed, est.row_vectors_, getattr(est, "feature_names_in_", None), output,
+                   est.validation_scores_, est.best_iteration_)
 
     def apply(self, est):
         est.vocabulary_ = self.vocabulary
@@ -877,6 +956,9 @@ class _FittedState:
         est.link_counts_ = self.link_counts
         est.loss_curve_ = list(self.loss_curve)
         est.n_iter_ = len(self.loss_curve)
+        est.validation_scores_ = (None if self.validation_scores is None
+                                  else list(self.validation_scores))
+        est.best_iteration_ = self.best_iteration
         est._seed = int(self.seed)
         if self.row_vectors is not None:
             est.row_vectors_ = self.row_vectors
@@ -892,6 +974,9 @@ class _FittedState:
                       loss_curve=np.asarray(self.loss_curve, dtype=np.float64))
         if self.link_output_vectors is not None:
             arrays["link_output_vectors"] = self.link_output_vectors
+        if self.validation_scores is not None:
+            arrays["validation_scores"] = np.asarray(self.validation_scores, dtype=np.float64)
+            meta["best_iteration"] = self.best_iteration
         meta.update(link_meta, seed=int(self.seed), input_kind=self.vocabulary.input_kind,
                     min_count=self.vocabulary.min_count)
         if self.vocabulary.input_kind == "matrix":
@@ -915,7 +1000,10 @@ class _FittedState:
         return cls(vocabulary, links, arrays["link_counts"], arrays["loss_curve"].tolist(),
                    meta["seed"], KeyedVectors._from_arrays(arrays, meta, "row_"),
                    None if names is None else names.astype(object),
-                   arrays.get("link_output_vectors"))
+                   arrays.get("link_output_vectors"),
+                   None if "validation_scores" not in arrays
+                   else arrays["validation_scores"].tolist(),
+                   meta.get("best_iteration"))
 
 
 def _row_means(weights, vectors, totals):

@@ -1066,6 +1066,27 @@ def _auc(positives, negatives):
     return float((below + up_to) / (2 * positives.size * negatives.size))
 
 
+class _ValidationRanking:
+    """Recall@10 of held-out pairs over all links, for early stopping after each epoch.
+
+    ``train`` and ``held_out`` are CSR rows x links (the pairs trained on and those kept
+    aside); at most ``n_rows`` rows with held-out pairs, drawn from ``random_state``, are
+    ranked. ``score(R, V, bias)`` ranks with unit row vectors ``R`` (all rows) against
+    link vectors ``V`` plus ``bias``, as the model scores pairs.
+    """
+
+    def __init__(self, train, held_out, n_rows, random_state):
+        self.train, self.held_out = train.tocsr(), held_out.tocsr()
+        rows = np.flatnonzero(np.diff(self.held_out.indptr) > 0)
+        if rows.size > n_rows:
+            rows = np.sort(check_random_state(random_state).choice(rows, n_rows, replace=False))
+        self.rows = rows
+
+    def score(self, R, V, bias):
+        scorer = _CosineScorer(R, V, bias)
+        return _full_ranking(scorer.dense, self.rows, self.train, self.held_out, _RANK_AT)[0]
+
+
 def _full_ranking(dense, rows, exclude, relevant, k):
     """Mean Recall@k and NDCG@k of ``rows``, ranking every column but the excluded ones.
 

@@ -357,3 +357,40 @@ def test_rows_without_known_links_warn_with_their_count():
     with pytest.warns(UserWarning, match=r"2 of 3 rows have no known link"):
         out = emb.transform([["unknown"], ["space"], []])
     assert not out[[0, 2]].any() and out[1].any()
+
+
+def test_early_stopping_keeps_the_best_epoch_and_stops_after_no_change(planted):
+    X, _ = planted
+    params = {**FAST, "early_stopping": True, "random_state": 0}
+    params.pop("epochs")
+    # tol=1: no later epoch can improve on the first, so training stops after
+    # 1 + n_iter_no_change epochs and keeps the first epoch's vectors
+    stopped = LinkEmbedder(**params, epochs=10, tol=1.0, n_iter_no_change=2).fit(X)
+    assert stopped.n_iter_ == len(stopped.validation_scores_) == 3
+    assert stopped.best_iteration_ == 1
+    first = LinkEmbedder(**params, epochs=1).fit(X)
+    np.testing.assert_array_equal(stopped.link_vectors_.vectors, first.link_vectors_.vectors)
+    np.testing.assert_array_equal(stopped.transform(X), first.transform(X))
+
+
+def test_early_stopping_scores_rise_and_reruns_are_identical(planted):
+    X, _ = planted
+    params = {**FAST, "epochs": 6, "early_stopping": True, "tol": 0.0, "random_state": 0}
+    a, b = LinkEmbedder(**params).fit(X), LinkEmbedder(**params).fit(X)
+    assert a.validation_scores_ == b.validation_scores_
+    np.testing.assert_array_equal(a.link_vectors_.vectors, b.link_vectors_.vectors)
+    assert 0 < a.validation_scores_[0] < max(a.validation_scores_) <= 1
+    assert a.validation_scores_[a.best_iteration_ - 1] == max(a.validation_scores_)
+
+
+def test_without_early_stopping_there_are_no_validation_scores(fitted):
+    assert fitted.validation_scores_ is None and fitted.best_iteration_ is None
+
+
+def test_save_and_load_keep_the_early_stopping_record(planted, tmp_path):
+    X, _ = planted
+    emb = LinkEmbedder(**FAST, early_stopping=True, random_state=0).fit(X)
+    loaded = LinkEmbedder.load(emb.save(tmp_path / "model.npz"))
+    assert loaded.validation_scores_ == emb.validation_scores_
+    assert loaded.best_iteration_ == emb.best_iteration_
+    np.testing.assert_array_equal(loaded.link_scores(X[:5]), emb.link_scores(X[:5]))
