@@ -98,3 +98,19 @@ def test_main_job_prints_the_notebooks_answers(capsys, monkeypatch):
     out = capsys.readouterr().out
     assert "Films like 'Rogue One'" in out and "Links like 'George Lucas'" in out
     assert "SVM" in out and "just the mean" in out
+
+
+def test_full_ranking_beats_popularity_and_item_knn(movies):
+    # Every known link ranked for 3,000 films with held-out links (training links left
+    # out). Measured (this split, seed 0): model 0.336, item-kNN 0.294, popularity
+    # 0.233, so half of each measured margin is required.
+    from sklearn_linkembed.evaluation import link_prediction_report, train_test_split_links
+
+    train, test = train_test_split_links(movies.links, 0.1, random_state=0)
+    model = LinkEmbedder(random_state=0).fit(train)
+    report = link_prediction_report(model, train, test, n_queries=3000, random_state=0,
+                                    output_dict=True)
+    recall = {name: scores["recall@10"] for name, scores in report.items()}
+    assert recall["model"] > recall["item-kNN"] + 0.02
+    assert recall["model"] > recall["popularity"] + 0.05
+    assert report["model"]["roc_auc"] >= 0.93  # the sampled AUC did not pay for it
