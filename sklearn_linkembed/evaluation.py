@@ -379,13 +379,21 @@ def link_prediction_scores(model_or_vectors, X_train, X_test, *, n_candidates=10
     >>> round(link_prediction_scores("item-knn", X_train, X_test)["recall@10"], 3)
     0.673
     """
+    task, scorer, _, min_count = _task(model_or_vectors, X_train, X_test, n_candidates,
+                                       n_queries, known_only, min_count, random_state)
+    return task.evaluate(scorer)
+
+
+def _task(model_or_vectors, X_train, X_test, n_candidates, n_queries, known_only, min_count,
+          random_state):
+    """The held-out pairs to score, the model's scorer, X_train (CSR) and the min_count."""
     X_train, X_test, fitted_input = _check_inputs(model_or_vectors, X_train, X_test)
     scorer, has_vector, min_count = _resolve(model_or_vectors, X_train, fitted_input,
                                              min_count)
     known = _known_links(X_train, has_vector, min_count) if known_only else None
     task = _LinkPredictionTask(X_train, X_test, known, n_candidates=n_candidates,
                                n_queries=n_queries, random_state=random_state)
-    return task.evaluate(scorer)
+    return task, scorer, X_train, min_count
 
 
 @validate_params(
@@ -452,12 +460,8 @@ def link_prediction_report(model_or_vectors, X_train, X_test, *, n_candidates=10
     if isinstance(model_or_vectors, str):
         raise TypeError("link_prediction_report compares a model with the popularity and "
                         f"item-kNN baselines; got model_or_vectors={model_or_vectors!r}.")
-    X_train, X_test, fitted_input = _check_inputs(model_or_vectors, X_train, X_test)
-    scorer, has_vector, min_count = _resolve(model_or_vectors, X_train, fitted_input,
-                                             min_count)
-    known = _known_links(X_train, has_vector, min_count) if known_only else None
-    task = _LinkPredictionTask(X_train, X_test, known, n_candidates=n_candidates,
-                               n_queries=n_queries, random_state=random_state)
+    task, scorer, X_train, min_count = _task(model_or_vectors, X_train, X_test, n_candidates,
+                                             n_queries, known_only, min_count, random_state)
     report = {"model": task.evaluate(scorer),
               "popularity": task.evaluate(_PopularityScorer(X_train)),
               "item-kNN": task.evaluate(_ItemKNNScorer(X_train))}
