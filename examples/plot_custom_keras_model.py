@@ -12,7 +12,10 @@ seed notebook's ``batchifier`` generator yielded, ``({"link": ..., "movie":
 non-pair, ready for ``model.fit``.
 
 Here the model is the notebook's own: two ``Embedding`` layers and a
-normalised ``Dot``, trained with the mean squared error.
+normalised ``Dot``, trained with the mean squared error. It is also what
+``LinkEmbedder(**LinkEmbedder.NOTEBOOK)`` trains; the estimator's default is
+another model, skip-gram negative sampling with a link-context term
+(:ref:`model`).
 """
 
 # %%
@@ -76,7 +79,7 @@ history = model.fit(dataset, epochs=2, steps_per_epoch=150, shuffle=False, verbo
 # sampler's ``row_keys`` and ``link_keys`` name the rows of the two tables.
 # After so little training the neighbours are still mostly noise; train for
 # many more batches (or use :class:`~sklearn_linkembed.LinkEmbedder`, whose
-# row-sparse optimizer updates only the rows of each batch) before trusting
+# row-sparse optimizers update only the rows of each batch) before trusting
 # them.
 from sklearn_linkembed import KeyedVectors
 

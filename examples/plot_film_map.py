@@ -3,7 +3,7 @@
 A map of the films, coloured by genre
 =====================================
 
-Film vectors live in 50 dimensions; t-SNE draws them in two, keeping films
+Film vectors live in 100 dimensions; t-SNE draws them in two, keeping films
 that are close in the embedding close on the page. Colouring a sample of
 films by genre (``load_wikipedia_movies().properties[i]["genres"]``) shows
 what the embedding picked up from the links alone.
@@ -17,13 +17,14 @@ discovered from scratch.
 # %%
 # Fit the embedder on all films
 # -----------------------------
+# With the defaults, a film's vector is the mean of its links' input vectors
+# (:ref:`model`).
 import numpy as np
 
 from sklearn_linkembed import LinkEmbedder, load_wikipedia_movies
 
 movies = load_wikipedia_movies(as_frame=True)
-emb = LinkEmbedder(epochs=3, batch_size=2048, learning_rate=0.01, loss="logistic",
-                   negative_power=0.75, random_state=0)
+emb = LinkEmbedder(random_state=0)
 vectors = emb.fit_transform(movies.links)
 print(vectors.shape)
 
@@ -70,7 +71,7 @@ plt.show()
 
 # %%
 # How well does the neighbourhood predict the genre? The share of each film's
-# ten nearest neighbours (by cosine, in 50 dimensions) that share its genre,
+# ten nearest neighbours (by cosine, in 100 dimensions) that share its genre,
 # next to the share expected by chance:
 from sklearn.neighbors import NearestNeighbors
 

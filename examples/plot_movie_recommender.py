@@ -5,9 +5,9 @@ A film recommender from Wikipedia links
 
 The seed notebook, retold with :class:`~sklearn_linkembed.LinkEmbedder`: learn
 a vector for every film and for every article the films link to (actors,
-directors, genres, years), look up similar films and similar links, then
-train a linear SVM on a handful of hand-labelled favourites and dislikes and
-let it rank all 36,116 films.
+directors, genres, years), look up similar films and similar links, ask which
+links a film is missing, then train a linear SVM on a handful of
+hand-labelled favourites and dislikes and let it rank all 36,116 films.
 
 The SVM sits in a :class:`~sklearn.pipeline.Pipeline` behind a
 :class:`~sklearn.frozen.FrozenEstimator`: the embedder is fitted once on all
@@ -30,12 +30,13 @@ print(links["Rogue One"][:8])
 # %%
 # Fit the embedder
 # ----------------
-# The defaults train the notebook's cosine-MSE model with a faster recipe
-# (see :ref:`hyperparameters`). Here the budget is three epochs of 2,048 true
-# pairs with word2vec's logistic loss, whose film-to-link cosines answer the
-# cross-type query below better than the cosine-MSE model's.
-emb = LinkEmbedder(epochs=3, batch_size=2048, learning_rate=0.01, loss="logistic",
-                   negative_power=0.75, random_state=0)
+# The defaults: skip-gram negative sampling with a link-context term (each
+# true pair is also predicted from another link of the same film), 100
+# dimensions, 5 epochs, Adagrad (see :ref:`model` and :ref:`hyperparameters`).
+# A film's vector is the mean of its links' input vectors.
+# ``LinkEmbedder(**LinkEmbedder.NOTEBOOK)`` would train the notebook's own
+# cosine-MSE model instead.
+emb = LinkEmbedder(random_state=0)
 emb.fit(links)
 print(f"{len(emb.links_):,} links kept (in 3 films or more)")
 print("loss per epoch:", [round(loss, 3) for loss in emb.loss_curve_])
@@ -44,7 +45,8 @@ print("loss per epoch:", [round(loss, 3) for loss in emb.loss_curve_])
 # Similar films, similar links
 # ----------------------------
 # :meth:`~sklearn_linkembed.LinkEmbedder.most_similar` ranks by cosine, as the
-# notebook's ``similar_movies`` and ``similar_links`` did.
+# notebook's ``similar_movies`` and ``similar_links`` did: films by their
+# vectors, links by their input and output vectors together.
 
 
 def show(title, neighbours):
@@ -58,11 +60,19 @@ show("Links like George Lucas:", emb.most_similar("George Lucas", topn=8, query=
 
 # %%
 # Rows and links share one space, so a film can also be asked which links
-# describe it best, and a link which films it fits best.
+# describe it best (by :meth:`~sklearn_linkembed.LinkEmbedder.link_scores`, its
+# own links included), and a link which films it fits best.
 show("Links that describe Alien:",
      emb.most_similar("Alien (film)", topn=8, query="row", target="link"))
 show("Films that best fit 'Western':",
      emb.most_similar("Western", topn=5, query="link", target="row"))
+
+# %%
+# Which links is a film missing?
+# ------------------------------
+# :meth:`~sklearn_linkembed.LinkEmbedder.recommend` ranks every known link for
+# each film and leaves out the links it already has.
+show("Links Shrek is missing:", emb.recommend(links[["Shrek"]], topn=8)[0])
 
 # %%
 # A recommender from sixteen opinions
@@ -100,7 +110,8 @@ show("Best:", [(links.index[i], scores[i]) for i in top])
 show("Worst:", [(links.index[i], scores[i]) for i in bottom])
 
 # %%
-# A film the embedder never saw is folded in from its links alone.
+# A film the embedder never saw gets its vector from its links alone: the mean
+# of the input vectors of the links the model knows.
 new_film = [["Harrison Ford", "Steven Spielberg", "Adventure", "2015 in film"]]
 print(f"score of an unseen film: {pipe.decision_function(new_film)[0]:.3f}")
 
