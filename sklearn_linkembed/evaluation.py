@@ -267,8 +267,10 @@ def link_prediction_scores(model_or_vectors, X_train, X_test, *, n_candidates=10
                            n_queries=1000, known_only=True, min_count=None, random_state=0):
     """Score held-out links: ROC-AUC, MRR and Hits@10 sampled, Recall@10 and NDCG@10 ranked.
 
-    A (row, link) pair scores the cosine of the row's and the link's vectors (0 where
-    either has none). Sampled measures, against random non-links:
+    A fitted LinkEmbedder scores a (row, link) pair as its
+    :meth:`~sklearn_linkembed.LinkEmbedder.link_scores` do; a ``(row_vectors,
+    link_vectors)`` tuple by the cosine of the two (0 where either has none). Sampled
+    measures, against random non-links:
 
     - **ROC-AUC**: the held-out pairs of ``X_test`` against as many non-pairs drawn
       uniformly (a uniform row and a uniform link, redrawn while the pair is in
@@ -556,9 +558,10 @@ def make_link_prediction_scorer(metric="roc_auc", *, holdout=0.5, n_candidates=1
        and a hidden part, ``floor(holdout * d + u)`` hidden of ``d`` (``u`` uniform per
        row), at least one of each; rows with fewer than two known links are left out.
     2. The row's vector is inferred from its visible links alone,
-       ``estimator.transform(X_visible)`` (fold-in against the frozen link vectors).
-    3. The sampled metrics score each hidden (row, link) pair, by the cosine of the two
-       vectors, against ``n_candidates`` known links drawn uniformly (with
+       ``estimator.transform(X_visible)``.
+    3. The sampled metrics score each hidden (row, link) pair, as the model's
+       :meth:`~sklearn_linkembed.LinkEmbedder.link_scores` do, against
+       ``n_candidates`` known links drawn uniformly (with
        replacement) among those not in the row: ``"roc_auc"`` pools all pairs into one
        ROC-AUC (as :func:`~sklearn.metrics.roc_auc_score` gives it, ties counting
        half), ``"mrr"`` and ``"hits@10"`` rank each hidden link among its candidates
@@ -571,7 +574,7 @@ def make_link_prediction_scorer(metric="roc_auc", *, holdout=0.5, n_candidates=1
     Greater is better for every metric. This measures what ``transform`` is for:
     describing unseen rows from some of their links.
 
-    Scoring a fold costs about a fold-in of its rows (one ``transform``) and a few
+    Scoring a fold costs about one ``transform`` of its rows and a few
     vectorised passes over the scores: a fraction of fitting the model
     (``benchmarks/bench_scorer.py`` measures both).
 
