@@ -62,6 +62,18 @@ COLUMNS = {
         ("Hits@10", "hits@10", "{:.3f}"),
         ("Rotten Tomatoes ratio", "rt_ratio", "{:.3f}"),
     ]),
+    "bench_ranking": ("Full rankings and neighbours (`bench_ranking.py`)", [
+        ("graph", "data", "{}"),
+        ("method", "method", "{}"),
+        ("fit s", "fit_s", "{:,.2f}"),
+        ("Recall@10", "recall@10", "{:.3f}"),
+        ("NDCG@10", "ndcg@10", "{:.3f}"),
+        ("ROC-AUC", "roc_auc", "{:.3f}"),
+        ("neighbours in a held-out row", "nb_held", "{:.3f}"),
+        ("neighbours in any row", "nb_any", "{:.3f}"),
+        ("neighbour / query degree", "nb_degree_ratio", "{:.2f}"),
+        ("own-link rank", "row_rank", "{:.1f}"),
+    ]),
     "bench_rotten_tomatoes": ("Rotten Tomatoes regression (`bench_rotten_tomatoes.py`)", [
         ("graph", "data", "{}"),
         ("method", "method", "{}"),
