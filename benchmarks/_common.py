@@ -538,8 +538,14 @@ def csr_mib(X):
 
 def status_mib(field):
     """``VmRSS`` (resident now) or ``VmHWM`` (peak) of this process in MiB; None off Linux."""
+    return proc_mib("/proc/self/status", field)
+
+
+def proc_mib(path, field):
+    """The ``field`` (a size in kB) of a /proc file such as /proc/meminfo, in MiB; None off
+    Linux."""
     try:
-        with open("/proc/self/status") as fh:
+        with open(path) as fh:
             for line in fh:
                 if line.startswith(field + ":"):
                     return int(line.split()[1]) / 1024

@@ -197,14 +197,7 @@ def _top_neighbours(similarity, queries, known_columns, topn=TOPN):
 
 
 def _meminfo(field):
-    try:
-        with open("/proc/meminfo") as fh:
-            for line in fh:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return None
+    return _common.proc_mib("/proc/meminfo", field)
 
 
 # -- one method: fit, ranking scores, neighbours, row-to-link scores ------------------
