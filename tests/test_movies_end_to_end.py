@@ -42,7 +42,7 @@ def together(movies, model):
 
 def test_nearest_links_appear_in_the_same_films(model, together):
     # "Links like X" as users ask it (most_similar, query="link"), for 300 links in
-    # >= 20 films: 73% of the 10 nearest share a film with the query (the old
+    # >= 20 films: 75% of the 10 nearest share a film with the query (the old
     # cosine-MSE defaults: 45%; random links: 2%). One query's list is too noisy to test.
     queries = np.flatnonzero(model.link_counts_ >= 20)[:300]
     shared = []
