@@ -68,10 +68,10 @@ def main(argv=None):
     parser.add_argument("--links", type=int, default=None,
                         help="links of the generated graph (default: pairs / 100)")
     parser.add_argument("--generator", choices=["synthetic", "numpy"], default="synthetic")
-    parser.add_argument("--embedding-size", type=int, default=50)
-    parser.add_argument("--batch-size", type=int, default=8192)
+    parser.add_argument("--embedding-size", type=int, default=100, help="as LinkEmbedder's")
+    parser.add_argument("--batch-size", type=int, default=4096, help="as LinkEmbedder's")
     parser.add_argument("--epochs", type=int, default=1)
-    parser.add_argument("--optimizer", default="nadam")
+    parser.add_argument("--optimizer", default="auto", help="as LinkEmbedder's")
     parser.add_argument("--no-tracemalloc", action="store_true",
                         help="skip tracing numpy allocations (it slows Python code a little)")
     parser.add_argument("--save", action="store_true",
@@ -112,8 +112,12 @@ def main(argv=None):
     csr = _common.csr_mib(X)
     n_kept = len(emb.links_)
     kept_pairs = int(emb.link_counts_.sum())
-    vectors = (emb.row_vectors_.vectors.nbytes + emb.link_vectors_.vectors.nbytes) / MIB
-    state = vectors * (1 + _SLOTS.get(args.optimizer, 2))
+    # The training tables: rows, links and (with a link-context term) links as targets.
+    output = emb.link_output_vectors_
+    vectors = (emb.row_vectors_.vectors.nbytes + emb.link_vectors_.vectors.nbytes
+               + (output.vectors.nbytes if output is not None else 0)) / MIB
+    optimizer = "adagrad" if args.optimizer == "auto" else args.optimizer
+    state = vectors * (1 + _SLOTS.get(optimizer, 2))
     # The engine's pair bitmap: a bit per row x link cell while small or dense enough,
     # else 64 bits per pair hashed (NegativeSampler.pair_bitmap, on the same graph).
     hash_bits = NegativeSampler(X, min_count=args.min_count).bitmap_hash_bits
@@ -128,7 +132,7 @@ def main(argv=None):
           f"{args.embedding_size}, {args.optimizer}, min_count {args.min_count} -> "
           f"{n_kept:,} links, {kept_pairs:,} pairs kept; {fit_s:.1f} s")
     print(f"  CSR input (data + indices + indptr) {csr:10,.1f} MiB")
-    print(f"  fitted vectors (rows + links)       {vectors:10,.1f} MiB")
+    print(f"  fitted vectors (rows + link tables) {vectors:10,.1f} MiB")
     print(f"  training state (+ optimizer slots)  {state:10,.1f} MiB")
     print(f"  pair bitmap                         {bitmap:10,.1f} MiB   "
           f"({'one bit per cell' if hash_bits is None else 'hashed, 64 bits per pair'})")
@@ -137,6 +141,8 @@ def main(argv=None):
         print(f"  fit peak RSS                        {fit_peak:10,.1f} MiB")
         print(f"  fit peak RSS - RSS before fit       {fit_extra:10,.1f} MiB   "
               f"{ratio(fit_extra, csr)} CSR   {ratio(fit_extra, csr + vectors)} (CSR + vectors)")
+        # The target: the fit's own memory within 4x the input plus the training state.
+        print(f"  (fit peak - before - state) / CSR   {(fit_extra - state) / csr:10.2f} x")
     else:
         print("  fit peak RSS                               n/a (no /proc/self/clear_refs)")
     print(f"  process peak RSS (ru_maxrss)        {process_peak:10,.1f} MiB")

@@ -17,7 +17,8 @@ second, in steady state, on one graph and in one run:
   the generator's first batches) is the warm-up, the others are measured;
 * :class:`~sklearn_linkembed.LinkEmbedder` with the seed's model (50 dimensions,
   ``cosine_mse``, 10 non-pairs per pair) for each ``--configs`` entry
-  ``optimizer:batch_size``, fitted for ``--epochs`` full epochs; epoch ends are
+  ``optimizer:batch_size``, or with its defaults for each ``default:batch_size``
+  entry (``default:512`` is the seed's batch shape: 512 true pairs, 10 negatives), fitted for ``--epochs`` full epochs; epoch ends are
   timed from the estimator's per-epoch debug log record (``_common.EpochClock``),
   the first epoch (graph building, tracing) is the warm-up and epochs 2.. are
   measured. ``fit`` also folds in every row after training: reported separately
@@ -52,25 +53,33 @@ def run_reference(data, epochs, steps, seed):
         "method": "reference (Keras fit)", "optimizer": "nadam", "batch_size": POSITIVE_SAMPLES,
         "warmup_s": epoch_seconds[0], "measured_s": measured,
         "measured_examples": (epochs - 1) * examples_per_epoch, "total_s": seconds,
+        "fit_examples": epochs * examples_per_epoch,
         "after_training_s": 0.0, "epoch_seconds": epoch_seconds,
         "epochs": epochs, "steps_per_epoch": steps,
     }
 
 
 def run_linkembedder(X, epochs, optimizer, batch_size, sampling, sharing, seed):
-    """LinkEmbedder with the seed's model; runs in its own process."""
+    """LinkEmbedder with the seed's model, or its defaults (``optimizer="default"``: only
+    ``batch_size`` and ``epochs`` are set); runs in its own process."""
     from sklearn_linkembed import LinkEmbedder
 
-    emb = LinkEmbedder(50, negative_ratio=10, loss="cosine_mse", optimizer=optimizer,
-                       batch_size=batch_size, epochs=epochs, random_state=seed,
-                       negative_sampling=sampling, negative_sharing=sharing)
+    if optimizer == "default":
+        emb = LinkEmbedder(batch_size=batch_size, epochs=epochs, random_state=seed)
+        sampling, sharing = emb.negative_sampling, emb.negative_sharing
+    else:
+        emb = LinkEmbedder(50, negative_ratio=10, loss="cosine_mse", optimizer=optimizer,
+                           batch_size=batch_size, epochs=epochs, random_state=seed,
+                           negative_sampling=sampling, negative_sharing=sharing)
     with _common.EpochClock() as clock:
         start = time.perf_counter()
         emb.fit(X)
         end = time.perf_counter()
     n_pairs = int(emb.link_counts_.sum())
     record = {
-        "method": "LinkEmbedder", "optimizer": optimizer, "batch_size": batch_size,
+        "method": "LinkEmbedder defaults" if optimizer == "default" else "LinkEmbedder",
+        "optimizer": optimizer, "batch_size": batch_size,
+        "fit_examples": epochs * n_pairs * EXAMPLES_PER_PAIR,
         "negative_sampling": sampling, "negative_sharing": sharing,
         "total_s": end - start, "epochs": epochs, "final_loss": emb.loss_curve_[-1],
     }
@@ -94,12 +103,14 @@ def main(argv=None):
                         help="steps of 512 true pairs per reference epoch")
     parser.add_argument("--reference-epochs", type=int, default=3,
                         help="reference epochs; the first is the warm-up")
-    parser.add_argument("--epochs", type=int, default=6,
+    parser.add_argument("--epochs", type=int, default=5,
                         help="LinkEmbedder epochs (full passes); the first is the warm-up")
-    parser.add_argument("--configs", default="nadam:512:pair,nadam:4096:pair,nadam:4096:link:1,"
+    parser.add_argument("--configs", default="default:512,default:4096,"
+                        "nadam:512:pair,nadam:4096:pair,nadam:4096:link:1,"
                         "sgd:4096:link:1,nadam:4096:link:4,sgd:4096:link:4,sgd:4096:link:16",
                         help="LinkEmbedder runs, as optimizer:batch_size[:negative_sampling"
-                             "[:negative_sharing]],... (defaults: link, 1)")
+                             "[:negative_sharing]],... with the seed's model (defaults: link, "
+                             "1), or default:batch_size with LinkEmbedder's defaults")
     parser.add_argument("--no-reference", action="store_true",
                         help="skip the reference (ratios are then left out)")
     args = parser.parse_args(argv)
@@ -134,8 +145,14 @@ def main(argv=None):
         record["est_15_epochs_s"] = FULL_EPOCHS * full_epoch_examples / record["examples_per_s"]
         if record["method"].startswith("reference"):
             reference_rate = record["examples_per_s"]
+    reference_fit_rate = next((r["fit_examples"] / r["total_s"] for r in results
+                               if r["method"].startswith("reference")), None)
     for record in results:
         record["ratio"] = record["examples_per_s"] / reference_rate if reference_rate else None
+        # Over a whole fit, set-up, tracing and the warm-up epoch included.
+        record["fit_examples_per_s"] = record["fit_examples"] / record["total_s"]
+        record["fit_ratio"] = (record["fit_examples_per_s"] / reference_fit_rate
+                               if reference_fit_rate else None)
 
     _print_table(results)
     run = _common.new_run_id()
@@ -149,7 +166,7 @@ def main(argv=None):
 def _print_table(results):
     header = (f"{'method':<22} {'optimizer':>9} {'batch':>6} {'negatives':>9} {'shared':>6} "
               f"{'examples/s':>12} "
-              f"{'ratio':>7} "
+              f"{'ratio':>7} {'fit ex/s':>11} {'fit ratio':>9} "
               f"{'warm-up s':>9} {'measured s':>10} {'after s':>8} {'15 ep. s':>9} "
               f"{'peak MiB':>9}")
     print(header)
@@ -162,10 +179,13 @@ def _print_table(results):
         ratio = f"{r['ratio']:.2f}x" if r["ratio"] is not None else "-"
         print(f"{r['method']:<22} {r['optimizer']:>9} {r['batch_size']:>6} "
               f"{r.get('negative_sampling') or 'pair':>9} {r.get('negative_sharing') or 1:>6} "
-              f"{r['examples_per_s']:>12,.0f} {ratio:>7} {num(r['warmup_s'], '9.2f')} "
+              f"{r['examples_per_s']:>12,.0f} {ratio:>7} {r['fit_examples_per_s']:>11,.0f} "
+              f"{num(r['fit_ratio'], '8.2f')}x {num(r['warmup_s'], '9.2f')} "
               f"{num(r['measured_s'], '10.2f')} {num(r['after_training_s'], '8.2f')} "
               f"{r['est_15_epochs_s']:>9,.0f} {r['peak_rss_mib']:>9,.0f}")
-    print("examples/s: steady state (after the warm-up epoch), 11 examples per true pair; "
+    print("examples/s: steady state (after the warm-up epoch), 11 examples per true pair "
+          "(a link-context term's examples are not counted); fit ex/s: over the whole fit, "
+          "set-up and warm-up included; "
           "15 ep. s: 15 full epochs at that rate (estimate); after s: LinkEmbedder's fold-in "
           "of the rows at the end of fit")
 

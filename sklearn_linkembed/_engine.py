@@ -176,13 +176,12 @@ class Trainer:
                                                 name="output_link_embedding")
                 tables.append(self.output_table)
             self.optimizer = _LazyOptimizer(config.optimizer, config.learning_rate, tables)
-        self._pair_rows = tf.constant(pairs.rows)
+        # The pairs as CSR (they are in CSR order): a row's links are
+        # pair_links[indptr[r]:indptr[r + 1]], and a pair's row is found by binary
+        # search in indptr, so no per-pair row array is held (4 bytes a pair).
         self._pair_links = tf.constant(pairs.links)
-        self._pair_weights = tf.constant(pairs.weights)
-        # CSR row starts of the pairs (pairs are in CSR order): a row's links are
-        # pair_links[indptr[r]:indptr[r + 1]], for in-graph draws of context links.
-        self._indptr = tf.constant(np.r_[0, np.cumsum(np.bincount(
-            pairs.rows, minlength=pairs.n_rows))].astype(np.int32))
+        self._indptr = tf.constant(pairs.indptr.astype(np.int32))  # batches are int32 too
+        self._pair_weights = None if pairs.weights is None else tf.constant(pairs.weights)
         self._pair_bitmap = tf.constant(pairs.bitmap())
         self._hash_bits = pairs.bitmap_hash_bits
         complement = pairs.complement() if config.negative_sampling == "pair" else None
@@ -243,9 +242,11 @@ class Trainer:
         valid = tf.cast(pos >= 0, tf.float32)  # the epoch's last batch is padded with -1
         pos = tf.maximum(pos, 0)
         k = self.negative_ratio
-        pos_rows = tf.gather(self._pair_rows, pos)
+        pos_rows = self._rows_of(pos)
         pos_links = tf.gather(self._pair_links, pos)
-        pos_weights = tf.gather(self._pair_weights, pos) * valid
+        pos_weights = valid
+        if self._pair_weights is not None:
+            pos_weights *= tf.gather(self._pair_weights, pos)
         if self.config.negative_sampling == "link":
             return self._link_step(ctx, pos, pos_rows, pos_links, pos_weights, valid, seed)
         neg_rows, neg_links, neg_ok = self._negatives(self.local_batch * k, seed)
@@ -300,6 +301,10 @@ class Trainer:
                     tf.concat([grad_pos, grad_neg], 0))
         return loss, (tf.reduce_sum(pos_weights) + tf.reduce_sum(neg_weights)) * (
             1.0 + self.context_weight)
+
+    def _rows_of(self, pos):
+        """The row of each pair index ``pos``: the last row starting at or before it."""
+        return tf.searchsorted(self._indptr, pos, side="right", out_type=tf.int32) - 1
 
     def _context_links(self, pos, pos_rows, seed):
         """For each true pair (index ``pos``), another link of its row drawn uniformly,
@@ -410,13 +415,25 @@ class Trainer:
         """The epoch's true pairs, shuffled, as a (steps, global_batch) array padded with -1."""
         steps = self.steps_per_epoch()
         order = np.full(steps * self.global_batch, -1, dtype=np.int32)
-        order[:self.pairs.n_pairs] = random_state.permutation(self.pairs.n_pairs)
+        # Shuffled in place: the permutation of random_state.permutation(n_pairs)
+        # (the same draws, whatever the dtype) without its int64 copy.
+        order[:self.pairs.n_pairs] = np.arange(self.pairs.n_pairs, dtype=np.int32)
+        random_state.shuffle(order[:self.pairs.n_pairs])
         return order.reshape(steps, self.global_batch)
 
     def train(self, batches, first_step):
         """Run the steps of ``batches``; returns (sum of weighted losses, sum of weights)."""
         loss, weight = self._train_steps(tf.constant(batches), tf.constant(first_step, tf.int64))
         return float(loss), float(weight)
+
+    def release(self):
+        """Drop the tables, optimizer state, constants and compiled steps.
+
+        The compiled functions hold the engine through its bound methods (a
+        reference cycle), so without this the tables would wait for the garbage
+        collector; the engine is unusable afterwards.
+        """
+        self.__dict__.clear()
 
     def link_vectors(self):
         return self.link_table.numpy()

@@ -11,7 +11,7 @@ import scipy.sparse as sp
 from sklearn.utils import check_array
 from sklearn.utils.validation import check_non_negative
 
-__all__ = ["Graph", "LinkVocabulary", "is_link_lists"]
+__all__ = ["Graph", "LinkVocabulary", "column_counts", "is_link_lists"]
 
 # Fold-in sums a row's weights (times up to 4) in float32; a bound on the total keeps
 # every such sum finite.
@@ -29,6 +29,11 @@ class Graph:
     csr: sp.csr_matrix
     link_keys: list
     row_keys: list | None = None
+
+
+def column_counts(csr):
+    """Non-zeros per column of a CSR matrix, without a CSC copy of it."""
+    return np.bincount(csr.indices, minlength=csr.shape[1])
 
 
 def is_link_lists(X):
@@ -186,17 +191,18 @@ class LinkVocabulary:
             _check_no_missing_links(rows, vocabulary)
             all_keys = list(vocabulary)
             full = _dedup_csr(row_ids, ids, len(rows), len(all_keys))
-            kept = np.flatnonzero(np.diff(full.tocsc().indptr) >= self.min_count)
+            kept = np.flatnonzero(column_counts(full) >= self.min_count)
             self.input_kind, self.columns, self.n_features = "link_lists", None, None
             self.link_keys = [all_keys[i] for i in kept]
             self._index = None
             return Graph(full[:, kept], self.link_keys, _row_keys_of(X))
         X = _check_matrix(X, per_row=False)
-        kept = np.flatnonzero(np.diff(X.tocsc().indptr) >= self.min_count)
+        kept = np.flatnonzero(column_counts(X) >= self.min_count)
         self.input_kind, self.columns, self.n_features = "matrix", kept, X.shape[1]
         self.link_keys = ([link_names[i] for i in kept] if link_names is not None
                           else kept.tolist())
-        return Graph(X[:, kept], self.link_keys)
+        # X is this vocabulary's own copy already: no second one when every column stays
+        return Graph(X if len(kept) == X.shape[1] else X[:, kept], self.link_keys)
 
     def encode(self, X):
         """The :class:`Graph` of ``X`` over the fitted links; unknown links are ignored."""

@@ -3,11 +3,12 @@
 One object, :class:`Pairs`, built once from the CSR graph, is read by the public
 :class:`~sklearn_linkembed.NegativeSampler`, the TensorFlow engine and the fold-in:
 
-* the pairs in CSR order (row, then link), their weights and sorted keys
-  ``row * n_links + link`` (membership by binary search);
-* the pair bitmap, exact (a bit per cell) or hashed (Fibonacci hashing into 64 bits
-  per pair; the engine computes the same hash in TensorFlow, and a test holds the two
-  to agree);
+* the pairs in CSR order (row, then link): the CSR index pointer and links, their
+  weights (``None`` when all are equal) and, computed when first asked for, each pair's
+  row and the sorted keys ``row * n_links + link`` (membership by binary search);
+* the pair bitmap, exact (a bit per cell) or hashed (Fibonacci hashing into 32 to 64
+  bits per pair; the engine computes the same hash in TensorFlow, and a test holds the
+  two to agree), built in blocks so that it never needs more than its own size;
 * the negative distribution over links, ``degree ** negative_power``, as
   probabilities and as word2vec's unigram table;
 * for graphs denser than 1/2, the enumerated non-pairs.
@@ -28,12 +29,15 @@ _TABLE_SIZE = 2**22
 # A bit per (row, link) cell answers "is this a true pair?" in the engine with
 # one lookup instead of a binary search over the sorted pair keys, the slowest
 # part of a step before. It is exact while small (<= 128 MiB) or no larger than
-# 4x those keys (density >= 1/256); past that the cells are hashed into 64 bits
-# per pair, so memory stays O(pairs): no true pair is ever missed, and at most
-# about 1.5% of the non-pairs share a bit with a true pair and are dropped too.
+# 4x those keys (density >= 1/256); past that the cells are hashed into 32 to 64
+# bits per pair (a power of 2), so memory stays O(pairs): no true pair is ever
+# missed, and at most about 3% of the non-pairs share a bit with a true pair and
+# are dropped too.
 _MAX_BITMAP_BITS_PER_PAIR = 256
 _SMALL_BITMAP_BITS = 2**30
-_HASHED_BITS_PER_PAIR = 64
+_HASHED_BITS_PER_PAIR = 32
+# Pairs per block when building the bitmap: its temporaries stay a few MiB.
+_BITMAP_BLOCK = 1 << 20
 #: Fibonacci hashing's multiplier, 2**64 / golden ratio (the engine's TensorFlow hash too).
 FIBONACCI_MULTIPLIER = 0x9E3779B97F4A7C15
 
@@ -62,35 +66,63 @@ def negative_probability(link_degree, negative_power):
 class Pairs:
     """The true pairs of a rows x links graph (built by :meth:`from_csr`).
 
-    ``rows``, ``links`` (int32) and ``weights`` (float32, mean 1) list the pairs in
-    CSR order; ``keys`` (int64, sorted) are ``row * n_links + link``.
+    ``indptr`` (int64) and ``links`` (int32) list the pairs in CSR order: row ``r``'s
+    links are ``links[indptr[r]:indptr[r + 1]]``. ``weights`` (float32, mean 1) is
+    ``None`` when every pair weighs the same (binary graphs). :attr:`rows` (int32) and
+    :attr:`keys` (int64, sorted, ``row * n_links + link``) are computed on first use:
+    training needs neither, so a fit's memory holds the CSR arrays only.
     """
 
     n_rows: int
     n_links: int
-    rows: np.ndarray
+    indptr: np.ndarray
     links: np.ndarray
-    weights: np.ndarray
-    keys: np.ndarray
+    weights: np.ndarray | None
     _cache: dict = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_csr(cls, csr):
-        """The pairs of ``csr`` (a non-zero is a pair and its value the pair's weight)."""
+        """The pairs of ``csr`` (a non-zero is a pair and its value the pair's weight).
+
+        ``links`` shares the CSR's own indices when they are int32 already.
+        """
         csr = csr.tocsr()
         csr.sort_indices()
         n_rows, n_links = csr.shape
-        rows = np.repeat(np.arange(n_rows, dtype=np.int32), np.diff(csr.indptr))
-        links = csr.indices.astype(np.int32)
-        # Edge weights scale each true pair's loss; binary graphs give all ones.
-        weights = (csr.data / csr.data.mean() if csr.nnz else csr.data).astype(np.float32)
-        # Sorted because CSR is sorted by row then link: membership is a binary search.
-        keys = rows.astype(np.int64) * n_links + links
-        return cls(n_rows, n_links, rows, links, weights, keys)
+        links = csr.indices.astype(np.int32, copy=False)
+        # Edge weights scale each true pair's loss; binary graphs need none.
+        data = csr.data
+        weights = None
+        if data.size and (data != data[0]).any():
+            weights = (data / data.mean()).astype(np.float32)
+        return cls(n_rows, n_links, csr.indptr.astype(np.int64, copy=False), links, weights)
 
     @property
     def n_pairs(self):
-        return len(self.keys)
+        return len(self.links)
+
+    @property
+    def rows(self):
+        """The row of each pair (int32), in CSR order."""
+        return self._cached("rows", lambda: np.repeat(
+            np.arange(self.n_rows, dtype=np.int32), np.diff(self.indptr)))
+
+    @property
+    def keys(self):
+        """``row * n_links + link`` of each pair (int64), sorted: CSR is sorted by row, link."""
+        return self._cached("keys", lambda: self._keys(0, self.n_pairs))
+
+    def pair_weights(self):
+        """The weight of every pair (float32): ones when :attr:`weights` is ``None``."""
+        return (np.ones(self.n_pairs, dtype=np.float32) if self.weights is None
+                else self.weights)
+
+    def _keys(self, start, stop):
+        """The keys of pairs ``start:stop``."""
+        first, last = np.searchsorted(self.indptr, [start, stop], side="right") - 1
+        counts = np.diff(np.clip(self.indptr[first:last + 2], start, stop))
+        rows = np.repeat(np.arange(first, first + len(counts), dtype=np.int64), counts)
+        return rows * self.n_links + self.links[start:stop]
 
     def check_samplable(self, min_count):
         """Refuse graphs with no true pair or no non-pair: nothing to sample."""
@@ -131,8 +163,7 @@ class Pairs:
 
     def full_rows(self):
         """Rows linked to every link: they have no non-link of their own."""
-        return self._cached("full_rows", lambda: np.bincount(
-            self.rows, minlength=self.n_rows) == self.n_links)
+        return self._cached("full_rows", lambda: np.diff(self.indptr) == self.n_links)
 
     # -- the negative distribution ---------------------------------------------------
     def negative_probability(self, negative_power):
@@ -180,18 +211,23 @@ class Pairs:
         return keys if bits is None else fibonacci_hash(keys, bits)
 
     def bitmap(self):
-        """The true pairs as bits of int32 words: bit ``i % 32`` of word ``i // 32``."""
-        index = self.bitmap_index(self.keys)
+        """The true pairs as bits of int32 words: bit ``i % 32`` of word ``i // 32``.
+
+        Built a block of pairs at a time, without the pair keys: past the words
+        themselves it needs a few MiB, whatever the graph's size.
+        """
         n_bits = (self.n_rows * self.n_links if self.bitmap_hash_bits is None
                   else 1 << self.bitmap_hash_bits)
         words = np.zeros(-(-n_bits // 32), dtype=np.uint32)
-        if self.bitmap_hash_bits is not None:  # hashing loses the keys' order
-            index = np.sort(index)
-        if len(index):
+        for start in range(0, self.n_pairs, _BITMAP_BLOCK):
+            index = self.bitmap_index(self._keys(start, min(start + _BITMAP_BLOCK,
+                                                            self.n_pairs)))
+            if self.bitmap_hash_bits is not None:  # hashing loses the keys' order
+                index = np.sort(index)
             bits = np.left_shift(np.uint32(1), (index & 31).astype(np.uint32))
             word = index >> 5
             starts = np.flatnonzero(np.r_[True, word[1:] != word[:-1]])
-            words[word[starts]] = np.bitwise_or.reduceat(bits, starts)
+            words[word[starts]] |= np.bitwise_or.reduceat(bits, starts)
         return words.view(np.int32)
 
     def _cached(self, key, compute):

@@ -23,7 +23,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._config import TrainingConfig
 from ._foldin import fold_in
-from ._graph import LinkVocabulary, _unreadable_matrix_error, is_link_lists
+from ._graph import LinkVocabulary, _unreadable_matrix_error, column_counts, is_link_lists
 from ._pairs import Pairs, negative_probability
 from ._persistence import load_archive, save_archive
 from ._utils import unit_rows
@@ -327,9 +327,11 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
             pairs.check_samplable(self.min_count)
         trainer = self._trainer(pairs, config)
         loss_curve, tables, scores, best_iteration = self._train(trainer, rng, validation)
+        trainer.release()  # the TensorFlow tables go before the row vectors are made
+        del trainer, pairs
         links = KeyedVectors(tables[0], self.vocabulary_.link_keys)
         output = tables[1] if config.link_context else None
-        counts = np.diff(graph.csr.tocsc().indptr)
+        counts = column_counts(graph.csr)
         state = _FittedState(self.vocabulary_, links, counts, loss_curve,
                              config.seed, row_vectors=None, link_output_vectors=output,
                              validation_scores=scores, best_iteration=best_iteration)
@@ -470,7 +472,7 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
     def _validation_score(self, validation, trainer, links, output):
         """Recall@10 of the held-out pairs, rows and links as the fitted model scores them."""
         if self._link_context():
-            counts = np.diff(validation.train.tocsc().indptr)
+            counts = column_counts(validation.train)
             R = _row_means(validation.train, links, np.asarray(validation.train.sum(1)).ravel())
             bias = (_POPULARITY_WEIGHT * np.log(np.maximum(counts, 1))).astype(np.float32)
             return validation.score(unit_rows(R), output, bias)
@@ -486,15 +488,15 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         if self._rows_are_means:
             # With link context a row is the mean of its links' input vectors (the
             # vectors its links predict each other with): row-wise and exact.
-            weights = csr.astype(np.float32)
+            weights = csr.astype(np.float32, copy=False)
             totals = np.asarray(weights.sum(axis=1)).ravel()
             vectors = _row_means(weights, self.link_vectors_.vectors, totals)
-            return unit_rows(vectors) if self.normalize else vectors
+            return unit_rows(vectors, copy=False) if self.normalize else vectors
         probability = negative_probability(self.link_counts_, self.negative_power)
         vectors = fold_in(csr, self.link_vectors_.vectors, loss=self.loss, seed=self._seed,
                           negative_ratio=self.negative_ratio, link_probability=probability,
                           n_steps=self.fold_in_steps)
-        return unit_rows(vectors) if self.normalize else vectors
+        return unit_rows(vectors, copy=False) if self.normalize else vectors
 
     def transform(self, X):
         """Vectors of the rows of ``X``, folded in against the fitted link vectors.

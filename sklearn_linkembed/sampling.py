@@ -137,7 +137,7 @@ class NegativeSampler:
     @property
     def pair_weights(self):
         """Weight of each true pair's loss (float32, mean 1; all ones for binary graphs)."""
-        return self.pairs.weights
+        return self.pairs.pair_weights()
 
     def __len__(self):
         """Batches per epoch (every true pair once)."""

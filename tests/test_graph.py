@@ -70,3 +70,35 @@ def test_arrays_round_trip(X):
     copy = LinkVocabulary.from_arrays(arrays, meta, vocabulary.link_keys)
     new = [["space", "Mark Hamill"]] if X is FILMS else np.array([[0, 1, 1.0]])
     assert (copy.encode(new).csr != vocabulary.encode(new).csr).nnz == 0
+
+
+def test_pairs_build_rows_keys_and_bitmap_from_csr_alone(monkeypatch):
+    """Training needs only the CSR arrays: rows, keys and the bitmap come from them,
+    block by block, and equal what the full arrays give."""
+    import scipy.sparse as sp
+
+    from sklearn_linkembed import _pairs
+
+    rng = np.random.default_rng(0)
+    X = sp.random(300, 200, density=0.05, random_state=0, format="csr", dtype=np.float32)
+    X.data[:] = 1.0
+    X[5] = 0  # an empty row in the middle
+    X.eliminate_zeros()
+    pairs = _pairs.Pairs.from_csr(X)
+    assert pairs.weights is None  # binary: no weight array
+    np.testing.assert_array_equal(pairs.pair_weights(), np.ones(X.nnz, np.float32))
+    rows = np.repeat(np.arange(300), np.diff(X.indptr))
+    np.testing.assert_array_equal(pairs.rows, rows)
+    np.testing.assert_array_equal(pairs.keys, rows.astype(np.int64) * 200 + X.indices)
+    assert pairs.links.base is X.indices or pairs.links is X.indices  # no copy
+
+    whole = pairs.bitmap()
+    monkeypatch.setattr(_pairs, "_BITMAP_BLOCK", 7)  # blocks that split rows
+    blocks = _pairs.Pairs.from_csr(X)
+    np.testing.assert_array_equal(blocks.bitmap(), whole)
+    for start, stop in [(0, 7), (3, 50), (40, X.nnz)]:
+        np.testing.assert_array_equal(blocks._keys(start, stop), pairs.keys[start:stop])
+
+    X.data = rng.uniform(1, 3, X.nnz).astype(np.float32)
+    weighted = _pairs.Pairs.from_csr(X)
+    np.testing.assert_allclose(weighted.weights.mean(), 1.0, rtol=1e-6)

@@ -167,9 +167,9 @@ def test_hashed_bitmap_never_misses_a_true_pair_and_rarely_flags_a_non_pair(monk
     monkeypatch.setattr(_pairs, "_MAX_BITMAP_BITS_PER_PAIR", 0)  # force hashing
     X = _random_graph(3000, 2000, 0.002, seed=4)
     sampler = NegativeSampler(X, min_count=1)
-    assert sampler.bitmap_hash_bits == int(np.ceil(np.log2(64 * sampler.n_pairs)))
+    assert sampler.bitmap_hash_bits == int(np.ceil(np.log2(32 * sampler.n_pairs)))
     words = sampler.pair_bitmap().view(np.uint32)
-    assert words.nbytes <= 16 * sampler.n_pairs
+    assert 4 * sampler.n_pairs <= words.nbytes <= 8 * sampler.n_pairs  # 32 to 64 bits a pair
 
     def marked(rows, links):
         index = sampler.bitmap_index(np.asarray(rows, np.int64) * sampler.n_links + links)
@@ -177,7 +177,7 @@ def test_hashed_bitmap_never_misses_a_true_pair_and_rarely_flags_a_non_pair(monk
 
     assert marked(sampler.pair_rows, sampler.pair_links).all()
     rows, links = sampler.draw_negatives(50_000, random_state=0)
-    assert marked(rows, links).mean() < 0.03
+    assert marked(rows, links).mean() < 0.035  # at most 1 bit in 32 is set
 
 
 def test_engine_hashed_mask_matches_the_sampler(monkeypatch, make_trainer):
