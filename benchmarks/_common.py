@@ -370,7 +370,7 @@ class Engine:
     n_links: int
     n_pairs: int
     global_batch: int  # true pairs per step, over all replicas
-    bitmap_hashed: bool  # the engine's pair bitmap is hashed (64 bits per pair), not exact
+    bitmap_hashed: bool  # the engine's pair bitmap is hashed (32 to 64 bits per pair), not exact
     epoch_batches: Callable  # (seed) -> int32 (steps, global_batch): an epoch's pairs, shuffled
     train: Callable  # (batches, first_step) -> (sum of weighted losses, sum of weights)
     link_vectors: Callable  # () -> (n_links, embedding_size) float32

@@ -22,8 +22,8 @@ Printed figures:
   TensorFlow's own buffers -- tables, optimizer state, constants -- are not traced);
 * the bytes of the CSR input (data, indices, indptr), of the fitted vectors (rows and
   links, float32), of the training state (tables plus optimizer slots) and of the engine's
-  pair bitmap (one bit per row x link cell while small or dense enough, else hashed at 64
-  bits per pair, read from a public ``NegativeSampler`` of the same graph after the fit),
+  pair bitmap (one bit per row x link cell while small or dense enough, else hashed at 32
+  to 64 bits per pair, read from a public ``NegativeSampler`` of the same graph after the fit),
   and the ratios.
 
 ``--save`` appends the figures to ``bench_memory.jsonl`` in ``--results-dir``
@@ -119,7 +119,7 @@ def main(argv=None):
     optimizer = "adagrad" if args.optimizer == "auto" else args.optimizer
     state = vectors * (1 + _SLOTS.get(optimizer, 2))
     # The engine's pair bitmap: a bit per row x link cell while small or dense enough,
-    # else 64 bits per pair hashed (NegativeSampler.pair_bitmap, on the same graph).
+    # else 32 to 64 bits per pair hashed (NegativeSampler.pair_bitmap, on the same graph).
     hash_bits = NegativeSampler(X, min_count=args.min_count).bitmap_hash_bits
     bits = X.shape[0] * n_kept if hash_bits is None else 2**hash_bits
     bitmap = bits / 8 / MIB
@@ -135,7 +135,7 @@ def main(argv=None):
     print(f"  fitted vectors (rows + link tables) {vectors:10,.1f} MiB")
     print(f"  training state (+ optimizer slots)  {state:10,.1f} MiB")
     print(f"  pair bitmap                         {bitmap:10,.1f} MiB   "
-          f"({'one bit per cell' if hash_bits is None else 'hashed, 64 bits per pair'})")
+          f"({'one bit per cell' if hash_bits is None else 'hashed, 32 to 64 bits per pair'})")
     print(f"  RSS before fit (graph, TensorFlow)  {rss_before or 0:10,.1f} MiB")
     if fit_peak is not None:
         print(f"  fit peak RSS                        {fit_peak:10,.1f} MiB")

@@ -20,10 +20,18 @@ any ``tf.distribute`` strategy:
   links then have an input and an output table, as word2vec's syn0 and syn1neg.
 """
 
+import gc
 import os
 
-import numpy as np
-import tensorflow as tf
+# oneDNN's caching allocator (on by default in TensorFlow's CPU builds) never hands
+# memory back and kept 3x a table's size resident for its initialisation; the system
+# allocator keeps 1x and frees it (benchmarks/bench_memory.py). Read when TensorFlow
+# first allocates, so this works after `import tensorflow` too; a value the user set
+# wins.
+os.environ.setdefault("TF_ONEDNN_USE_SYSTEM_ALLOCATOR", "1")
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
 
 from ._pairs import FIBONACCI_MULTIPLIER
 
@@ -54,6 +62,8 @@ def _follow_thread_limit():
 _follow_thread_limit()
 
 _INIT_SCALE = 0.05  # Keras' Embedding initialiser: uniform(-0.05, 0.05)
+# A full garbage collection takes tens of ms: worth it only to free large tables.
+_COLLECT_ABOVE_BYTES = 64 * 2**20
 _BETA_1, _BETA_2, _EPSILON = 0.9, 0.999, 1e-7
 
 
@@ -138,7 +148,7 @@ class Trainer:
     negatives follow ``config``'s distribution. A negative that happens to be a
     true pair is masked out of the loss instead of re-drawn (the public
     sampler re-draws; at link-graph densities the two agree); past the exact
-    bitmap's size, at most about 1.5% of non-pairs share a hashed bit with a
+    bitmap's size, at most about 3% of non-pairs share a hashed bit with a
     true pair and are masked too.
     """
 
@@ -429,11 +439,17 @@ class Trainer:
     def release(self):
         """Drop the tables, optimizer state, constants and compiled steps.
 
-        The compiled functions hold the engine through its bound methods (a
-        reference cycle), so without this the tables would wait for the garbage
-        collector; the engine is unusable afterwards.
+        The compiled functions hold the engine through its bound methods, and
+        TensorFlow's function objects hold each other, in reference cycles: the
+        tables would otherwise wait for the garbage collector, past the end of
+        ``fit``. Large tables are collected at once; the engine is unusable
+        afterwards.
         """
+        tables = [self.row_table, self.link_table, self.output_table]
+        n_bytes = sum(int(np.prod(t.shape)) * 4 for t in {t.ref(): t for t in tables}.values())
         self.__dict__.clear()
+        if n_bytes > _COLLECT_ABOVE_BYTES:
+            gc.collect()
 
     def link_vectors(self):
         return self.link_table.numpy()
