@@ -30,8 +30,8 @@ import os
 # wins.
 os.environ.setdefault("TF_ONEDNN_USE_SYSTEM_ALLOCATOR", "1")
 
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
+import numpy as np
+import tensorflow as tf
 
 from ._pairs import FIBONACCI_MULTIPLIER
 
