@@ -28,13 +28,14 @@ _MAX_CELLS_ENUMERATED = 2**26
 _TABLE_SIZE = 2**22
 # A bit per (row, link) cell answers "is this a true pair?" in the engine with
 # one lookup instead of a binary search over the sorted pair keys, the slowest
-# part of a step before. It is exact while small (<= 128 MiB) or no larger than
-# 4x those keys (density >= 1/256); past that the cells are hashed into 32 to 64
-# bits per pair (a power of 2), so memory stays O(pairs): no true pair is ever
-# missed, and at most about 3% of the non-pairs share a bit with a true pair and
-# are dropped too.
-_MAX_BITMAP_BITS_PER_PAIR = 256
-_SMALL_BITMAP_BITS = 2**30
+# part of a step before. It is exact while small (<= 1 MiB: it stays in cache)
+# or no larger than the hashed one (density >= 1/64); past that the cells are
+# hashed into 32 to 64 bits per pair (a power of 2), so memory stays O(pairs):
+# no true pair is ever missed, and at most about 3% of the non-pairs share a bit
+# with a true pair and are dropped too. (The films' exact bitmap was 59 MiB and
+# took a quarter of a second to build and hand to TensorFlow; hashed, 1 MiB.)
+_MAX_BITMAP_BITS_PER_PAIR = 64
+_SMALL_BITMAP_BITS = 2**23
 _HASHED_BITS_PER_PAIR = 32
 # Pairs per block when building the bitmap: its temporaries stay a few MiB.
 _BITMAP_BLOCK = 1 << 20
