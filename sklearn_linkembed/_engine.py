@@ -445,11 +445,25 @@ class Trainer:
         ``fit``. Large tables are collected at once; the engine is unusable
         afterwards.
         """
+        if not self.__dict__:
+            return
         tables = [self.row_table, self.link_table, self.output_table]
         n_bytes = sum(int(np.prod(t.shape)) * 4 for t in {t.ref(): t for t in tables}.values())
         self.__dict__.clear()
         if n_bytes > _COLLECT_ABOVE_BYTES:
             gc.collect()
+
+    def final_tables(self):
+        """``(link_vectors(), output_vectors())``, releasing the engine first.
+
+        The row table, the optimizer's state and the constants are freed before
+        the link tables are copied out, so that the copies never sit beside the
+        whole training state (the peak of a fit's memory otherwise).
+        """
+        links, output = self.link_table, self.output_table
+        self.release()
+        links_array = links.numpy()
+        return links_array, (links_array if output is links else output.numpy())
 
     def link_vectors(self):
         return self.link_table.numpy()

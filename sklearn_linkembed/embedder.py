@@ -457,8 +457,9 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
                 stale += 1
                 if stale >= self.n_iter_no_change:
                     break
+        batches = None  # the epoch's pair order goes before the tables are copied out
         if tables is None:
-            tables = (trainer.link_vectors(), trainer.output_vectors())
+            tables = trainer.final_tables()
         return losses, tables, (scores if validation is not None else None), best_iteration
 
     def _validation_split(self, csr, rng):
