@@ -113,3 +113,38 @@ def test_numpy_and_tensorflow_hash_pair_keys_alike():
         expected = fibonacci_hash(keys, bits)
         assert expected.min() >= 0 and expected.max() < 2**bits
         np.testing.assert_array_equal(tf_hash(tf.constant(keys), bits).numpy(), expected)
+
+
+def test_final_tables_are_the_trained_ones_and_free_the_engine(sampler, make_trainer,
+                                                                 monkeypatch):
+    """fit's memory peak: the link tables are copied out only once the row table, the
+    optimizer state and the constants are gone (and nothing keeps them alive)."""
+    import weakref
+
+    from sklearn_linkembed import _engine
+
+    monkeypatch.setattr(_engine, "_COLLECT_ABOVE_BYTES", 0)  # collect even these small tables
+    trainer = make_trainer(sampler, embedding_size=6, loss="logistic", optimizer="adagrad",
+                           negative_sampling="link", link_context=1.0)
+    trainer.train(trainer.epoch_batches(np.random.RandomState(0))[:3], 0)
+    expected = trainer.link_vectors(), trainer.output_vectors()
+    assert not np.array_equal(*expected)  # two tables
+    held = [trainer.row_table, trainer.link_table, trainer.output_table,
+            *(v for slots in trainer.optimizer.slots.values() for v in slots)]
+    refs = [weakref.ref(variable) for variable in held]
+    del held
+    links, output = trainer.final_tables()
+    np.testing.assert_array_equal(links, expected[0])
+    np.testing.assert_array_equal(output, expected[1])
+    assert [ref() for ref in refs] == [None] * len(refs)
+    trainer.release()  # a second release does nothing
+
+
+def test_epoch_order_is_random_states_permutation(sampler, make_trainer):
+    """The in-place int32 shuffle draws what ``permutation`` draws: same schedules as before."""
+    trainer = make_trainer(sampler)
+    batches = trainer.epoch_batches(np.random.RandomState(7))
+    assert batches.dtype == np.int32
+    n = sampler.n_pairs
+    np.testing.assert_array_equal(batches.ravel()[:n], np.random.RandomState(7).permutation(n))
+    assert (batches.ravel()[n:] == -1).all()
