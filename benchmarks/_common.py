@@ -371,6 +371,7 @@ class Engine:
     n_pairs: int
     global_batch: int  # true pairs per step, over all replicas
     bitmap_hashed: bool  # the engine's pair bitmap is hashed (32 to 64 bits per pair), not exact
+    state_mib: float  # the training tables and the optimizer's state
     epoch_batches: Callable  # (seed) -> int32 (steps, global_batch): an epoch's pairs, shuffled
     train: Callable  # (batches, first_step) -> (sum of weighted losses, sum of weights)
     link_vectors: Callable  # () -> (n_links, embedding_size) float32
@@ -401,9 +402,14 @@ def engine_for(estimator, X, *, seed=0, strategy=None, update=None):
       ``train(batches, first_step)``, ``link_vectors()`` and ``row_vectors()``;
     * for ``update``: ``Trainer._apply(ctx, table, index, grad)``, the update of
       one table by one step's gradient rows, which every step calls twice;
-    * for ``Engine.fold_in``: ``sklearn_linkembed._foldin.fold_in`` and
+    * for ``Engine.fold_in``, the row vectors as ``fit`` makes them after training
+      (without ``normalize``): with a link-context term (``config.link_context``)
+      ``sklearn_linkembed.embedder._row_means(csr, link_vectors, row_totals)``, else
+      ``sklearn_linkembed._foldin.fold_in`` and
       ``sklearn_linkembed._pairs.negative_probability``, called as
-      ``LinkEmbedder._fold_in`` calls them (without ``normalize``).
+      ``LinkEmbedder._fold_in`` calls them;
+    * for ``Engine.state_mib``: the ``tf.Variable`` attributes ``row_table``,
+      ``link_table``, ``output_table`` and ``optimizer.slots`` of the trainer.
 
     Parameters
     ----------
@@ -424,6 +430,7 @@ def engine_for(estimator, X, *, seed=0, strategy=None, update=None):
 
     from sklearn_linkembed._foldin import fold_in
     from sklearn_linkembed._pairs import Pairs, negative_probability
+    from sklearn_linkembed.embedder import _row_means
 
     csr = estimator._encode(X, reset=True).csr
     csr.sort_indices()
@@ -434,15 +441,22 @@ def engine_for(estimator, X, *, seed=0, strategy=None, update=None):
         trainer._apply = types.MethodType(update, trainer)
 
     def fold_in_rows():
+        if config.link_context:  # rows are their links' mean input vector
+            return _row_means(csr, trainer.link_vectors(), np.asarray(csr.sum(axis=1)).ravel())
         return fold_in(csr, trainer.link_vectors(), loss=config.loss, seed=config.seed,
                        negative_ratio=config.negative_ratio,
                        link_probability=negative_probability(pairs.link_degree(),
                                                              config.negative_power),
                        n_steps=estimator.fold_in_steps)
 
+    variables = {v.ref(): v for v in [trainer.row_table, trainer.link_table,
+                                      trainer.output_table,
+                                      *(v for slots in trainer.optimizer.slots.values()
+                                        for v in slots)]}
+    state_mib = sum(int(np.prod(v.shape)) * v.dtype.size for v in variables.values()) / 2**20
     return Engine(config=config, n_rows=pairs.n_rows, n_links=pairs.n_links,
                   n_pairs=pairs.n_pairs, global_batch=trainer.global_batch,
-                  bitmap_hashed=pairs.bitmap_hash_bits is not None,
+                  bitmap_hashed=pairs.bitmap_hash_bits is not None, state_mib=state_mib,
                   epoch_batches=lambda seed=0: trainer.epoch_batches(np.random.RandomState(seed)),
                   train=trainer.train, link_vectors=trainer.link_vectors,
                   row_vectors=trainer.row_vectors, fold_in=fold_in_rows)

@@ -81,6 +81,36 @@ COLUMNS = {
         ("predict-the-mean MSE", "rt_mean_mse", "{:.4f}"),
         ("ratio", "rt_ratio", "{:.3f}"),
     ]),
+    "bench_families": ("The defaults against the seed's 15 epochs (`bench_families.py`)", [
+        ("graph", "data", "{}"),
+        ("training pairs", "n_train_pairs", "{:,}"),
+        ("seed model R@10 (15 epochs)", "seed_recall@10", "{:.3f}"),
+        ("seed reference 15 epochs s", "reference_s",
+         lambda r: "{:,.0f}" if not r.get("reference_extrapolated") else "~{:,.0f}"),
+        ("defaults R@10", "defaults_recall@10", "{:.3f}"),
+        ("defaults fit s", "defaults_fit_s", "{:.1f}"),
+        ("early stopping R@10 (best epoch)",
+         lambda r: f"{r['es_recall@10']:.3f} ({r['es_best_epoch']})", "{}"),
+        ("early stopping fit s", "es_fit_s", "{:.1f}"),
+        ("epochs to beat the seed", "epochs_to_beat", "{}"),
+        ("s to beat", "time_to_beat_s", "{:.1f}"),
+        ("time ratio", "time_ratio", "{:.0f}x"),
+        ("popularity R@10", "popularity_recall@10", "{:.3f}"),
+        ("item-kNN R@10", "item_knn_recall@10", "{:.3f}"),
+    ]),
+    "bench_memory": ("Peak memory of a fit (`bench_memory.py`)", [
+        ("pairs", "n_pairs", "{:,}"),
+        ("rows x links kept", lambda r: f"{r['n_rows']:,} x {r['kept_links']:,}", "{}"),
+        ("embedding, optimizer",
+         lambda r: f"{r['embedding_size']}, {r['optimizer']}", "{}"),
+        ("CSR MiB", "csr_mib", "{:,.0f}"),
+        ("tables + optimizer state MiB", "state_mib", "{:,.0f}"),
+        ("fit peak - before MiB",
+         lambda r: r["fit_peak_rss_mib"] - r["rss_before_mib"], "{:,.0f}"),
+        ("(peak - before - state) / CSR",
+         lambda r: (r["fit_peak_rss_mib"] - r["rss_before_mib"] - r["state_mib"])
+         / r["csr_mib"], "{:.2f}x"),
+    ]),
 }
 
 
@@ -108,6 +138,8 @@ def _cell(record, key, spec):
         value = None
     if value is None:
         return "-"
+    if callable(spec):  # the format depends on the record
+        spec = spec(record)
     try:
         return spec.format(value)
     except (TypeError, ValueError):
