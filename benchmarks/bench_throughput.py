@@ -64,6 +64,7 @@ def run_linkembedder(X, epochs, optimizer, batch_size, sampling, sharing, seed):
     ``batch_size`` and ``epochs`` are set); runs in its own process."""
     from sklearn_linkembed import LinkEmbedder
 
+    _common.import_tensorflow()  # before the clock, as the reference has imported Keras
     if optimizer == "default":
         emb = LinkEmbedder(batch_size=batch_size, epochs=epochs, random_state=seed)
         sampling, sharing = emb.negative_sampling, emb.negative_sharing
@@ -131,8 +132,10 @@ def main(argv=None):
                                         args.reference_steps, 5, isolate=isolate)
         results.append({**record, "peak_rss_mib": peak})
     for optimizer, batch_size, sampling, sharing in configs:
-        print(f"LinkEmbedder {optimizer}, batch_size={batch_size}, negative_sampling="
-              f"{sampling}, negative_sharing={sharing}: {args.epochs} epochs ...", flush=True)
+        what = (f"defaults, batch_size={batch_size}" if optimizer == "default" else
+                f"{optimizer}, batch_size={batch_size}, negative_sampling={sampling}, "
+                f"negative_sharing={sharing}")
+        print(f"LinkEmbedder {what}: {args.epochs} epochs ...", flush=True)
         record, peak = _common.isolated(run_linkembedder, data.X, args.epochs, optimizer,
                                         batch_size, sampling, sharing, args.seed,
                                         isolate=isolate)
