@@ -210,6 +210,12 @@ class Trainer:
             input_signature=[tf.TensorSpec([None, self.global_batch], tf.int32),
                              tf.TensorSpec([], tf.int64)],
         )
+        # Every engine traces its step once, for its own tables: after five fits in a
+        # process (a grid search) TensorFlow would warn of "retracing" that is by design.
+        # The attribute TensorFlow sets on its own restored functions turns that off.
+        for function in (self._train_steps, self._loss_and_gradients,
+                         self._link_loss_and_gradients):
+            function._omit_frequent_tracing_warning = True
 
     # -- in-graph sampling ---------------------------------------------------
     def _negatives(self, n, seed):

@@ -148,3 +148,17 @@ def test_epoch_order_is_random_states_permutation(sampler, make_trainer):
     n = sampler.n_pairs
     np.testing.assert_array_equal(batches.ravel()[:n], np.random.RandomState(7).permutation(n))
     assert (batches.ravel()[n:] == -1).all()
+
+
+def test_many_fits_in_one_process_do_not_warn_of_retracing(caplog):
+    """Each fit traces its own step once; TensorFlow must not call that retracing."""
+    import logging
+
+    from sklearn_linkembed import LinkEmbedder
+
+    X = sp.random(60, 40, density=0.2, format="csr", random_state=0, dtype=np.float32)
+    X.data[:] = 1
+    with caplog.at_level(logging.WARNING, logger="tensorflow"):
+        for seed in range(7):
+            LinkEmbedder(embedding_size=4, epochs=1, min_count=1, random_state=seed).fit(X)
+    assert not [r for r in caplog.records if "retracing" in r.getMessage()]
