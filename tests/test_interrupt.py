@@ -18,8 +18,11 @@ arm = []
 
 
 def train(self, *args):
-    # Training has started: interrupt from another thread a moment later (once per arming).
-    if arm:
+    # Interrupt from another thread a moment after an engine's second call (once per
+    # arming): its first call traces and compiles the step, and a SIGINT landing there
+    # was once not seen as an interrupt on a loaded CI machine (the fit ran to the end).
+    self.test_calls = getattr(self, "test_calls", 0) + 1
+    if arm and self.test_calls == 2:
         arm.pop()
         threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGINT)).start()
     calls.append(1)
