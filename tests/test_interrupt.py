@@ -11,6 +11,13 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 from sklearn_linkembed import LinkEmbedder, _engine, make_bipartite_graph
 
+# A SIGINT disposition of "ignore" is inherited from the parent process (a test runner
+# that started a Jupyter kernel, say) and Python then installs no KeyboardInterrupt
+# handler: restore Python's own, as an interactive session has it.
+inherited = signal.getsignal(signal.SIGINT)
+signal.signal(signal.SIGINT, signal.default_int_handler)
+print("inherited SIGINT handler:", inherited)
+
 X, _, _ = make_bipartite_graph(3000, 2000, 40000, random_state=0)
 real_train = _engine.Trainer.train
 calls = []
