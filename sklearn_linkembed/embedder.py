@@ -326,8 +326,10 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
             pairs = Pairs.from_csr(validation.train)
             pairs.check_samplable(self.min_count)
         trainer = self._trainer(pairs, config)
-        loss_curve, tables, scores, best_iteration = self._train(trainer, rng, validation)
-        trainer.release()  # the TensorFlow tables go before the row vectors are made
+        try:
+            loss_curve, tables, scores, best_iteration = self._train(trainer, rng, validation)
+        finally:  # the TensorFlow tables go before the row vectors are made, or at once
+            trainer.release()  # if training stops (Ctrl-C, divergence)
         del trainer, pairs
         links = KeyedVectors(tables[0], self.vocabulary_.link_keys)
         output = tables[1] if config.link_context else None
