@@ -94,8 +94,21 @@ def _share_a_row(by_link, link_vectors, query, keys):
     return int(np.count_nonzero(together.toarray()))
 
 
+def _forget_blocked_modules():
+    """Treat ``sys.modules[name] = None`` entries as absent modules.
+
+    That entry is a common way to hide an optional library (pandas, say), and
+    scikit-learn 1.9's dataframe checks then read ``None.DataFrame`` (in
+    ``sklearn.utils._dataframe``), so ``SVC().fit`` fails where a machine without
+    pandas, which has no entry at all, works. This job imports none of them.
+    """
+    for name in [name for name, module in sys.modules.items() if module is None]:
+        del sys.modules[name]
+
+
 def main(argv=None):
     args = _parser().parse_args(argv)
+    _forget_blocked_modules()
     if not args.verbose and "TF_CPP_MIN_LOG_LEVEL" not in os.environ:
         _import_tensorflow_quietly()
     movies = read_movies_ndjson(args.data) if args.data else load_wikipedia_movies()

@@ -56,3 +56,18 @@ def test_help_is_plain_text_and_every_option_has_help():
     assert all(action.help for action in parser._actions)
     options = {opt for action in parser._actions for opt in action.option_strings}
     assert {"--verbose", "--quiet", "--epochs", "--data"} <= options
+
+
+def test_blocked_module_entries_are_treated_as_absent(monkeypatch):
+    """``sys.modules["pandas"] = None`` must not break scikit-learn's checks in the job."""
+    import sys
+
+    import numpy as np
+    from sklearn.svm import SVC
+
+    from sklearn_linkembed.__main__ import _forget_blocked_modules
+
+    monkeypatch.setitem(sys.modules, "pandas", None)
+    _forget_blocked_modules()
+    assert "pandas" not in sys.modules or sys.modules["pandas"] is not None
+    SVC(kernel="linear").fit(np.random.default_rng(0).random((20, 3)), [0, 1] * 10)
