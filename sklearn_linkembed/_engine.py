@@ -34,6 +34,7 @@ import numpy as np
 import tensorflow as tf
 
 from ._pairs import FIBONACCI_MULTIPLIER
+from ._utils import ALIGNMENT, aligned_copy
 
 __all__ = ["Trainer", "fibonacci_hash", "pair_loss"]
 
@@ -65,6 +66,8 @@ _INIT_SCALE = 0.05  # Keras' Embedding initialiser: uniform(-0.05, 0.05)
 # A full garbage collection takes tens of ms: worth it only to free large tables.
 _COLLECT_ABOVE_BYTES = 64 * 2**20
 _BETA_1, _BETA_2, _EPSILON = 0.9, 0.999, 1e-7
+# Arrays smaller than this are copied into the graph: sharing saves nothing there.
+_SHARE_ABOVE_BYTES = 2**20
 
 
 def fibonacci_hash(keys, bits):
@@ -95,20 +98,28 @@ class _LazyOptimizer:
     used, which is what makes a step cost O(batch), not O(table).
     """
 
-    def __init__(self, name, learning_rate, tables):
+    def __init__(self, name, learning_rate):
         self.name = name
         self.learning_rate = learning_rate
         self.iterations = tf.Variable(0, dtype=tf.int64, trainable=False, name="iterations")
         self.slots = {}
-        for table in tables:
-            if name == "sgd":
-                slots = []
-            elif name == "adagrad":  # zero start (as PyTorch): the first step is lr * sign(grad)
-                slots = [tf.Variable(tf.zeros_like(table), trainable=False)]
-            else:  # both Adam moments in one table: one gather and one scatter per step
-                n, d = table.shape
-                slots = [tf.Variable(tf.zeros([n, 2 * d]), trainable=False)]
-            self.slots[table.ref()] = slots
+
+    def track(self, table):
+        """Make ``table``'s state variables; returns ``table``.
+
+        Called as each table is made: a variable's initial value is a second
+        copy until it is assigned, and the largest table and its state made
+        first keep that copy from adding to everything made before it.
+        """
+        if self.name == "sgd":
+            slots = []
+        elif self.name == "adagrad":  # zero start (as PyTorch): the first step is lr * sign(grad)
+            slots = [tf.Variable(tf.zeros_like(table), trainable=False)]
+        else:  # both Adam moments in one table: one gather and one scatter per step
+            n, d = table.shape
+            slots = [tf.Variable(tf.zeros([n, 2 * d]), trainable=False)]
+        self.slots[table.ref()] = slots
+        return table
 
     def apply(self, table, index, grad, *slots):
         """Apply the merged gradient ``grad`` of rows ``index`` (unique) to ``table``.
@@ -175,29 +186,29 @@ class Trainer:
                     [n, config.embedding_size], seed=[self.seed, salt],
                     minval=-_INIT_SCALE, maxval=_INIT_SCALE)
 
-            self.row_table = tf.Variable(init(pairs.n_rows, 1), name="row_embedding")
-            self.link_table = tf.Variable(init(pairs.n_links, 2), name="link_embedding")
-            tables = [self.row_table, self.link_table]
+            self.optimizer = _LazyOptimizer(config.optimizer, config.learning_rate)
+            track = self.optimizer.track
+            self.row_table = track(tf.Variable(init(pairs.n_rows, 1), name="row_embedding"))
+            self.link_table = track(tf.Variable(init(pairs.n_links, 2), name="link_embedding"))
             # word2vec's syn1neg: links as targets get their own vectors; rows and
             # links as contexts score against them.
             self.output_table = self.link_table
             if self.context_weight:
-                self.output_table = tf.Variable(init(pairs.n_links, 3),
-                                                name="output_link_embedding")
-                tables.append(self.output_table)
-            self.optimizer = _LazyOptimizer(config.optimizer, config.learning_rate, tables)
+                self.output_table = track(tf.Variable(init(pairs.n_links, 3),
+                                                      name="output_link_embedding"))
         # The pairs as CSR (they are in CSR order): a row's links are
         # pair_links[indptr[r]:indptr[r + 1]], and a pair's row is found by binary
         # search in indptr, so no per-pair row array is held (4 bytes a pair).
-        self._pair_links = tf.constant(pairs.links)
-        self._indptr = tf.constant(pairs.indptr.astype(np.int32))  # batches are int32 too
-        self._pair_weights = None if pairs.weights is None else tf.constant(pairs.weights)
-        self._pair_bitmap = tf.constant(pairs.bitmap())
+        self._share_memory = not (tf.config.list_logical_devices("GPU")
+                                  or tf.config.list_logical_devices("TPU"))
+        self._pair_links = self._constant(pairs.links)
+        self._indptr = self._constant(pairs.indptr.astype(np.int32))  # batches are int32 too
+        self._pair_weights = self._constant(pairs.weights)
+        self._pair_bitmap = self._constant(pairs.bitmap())
         self._hash_bits = pairs.bitmap_hash_bits
         complement = pairs.complement() if config.negative_sampling == "pair" else None
-        self._complement = None if complement is None else tf.constant(complement)
-        link_draws = pairs.unigram_table(config.negative_power)
-        self._link_draws = None if link_draws is None else tf.constant(link_draws)
+        self._complement = self._constant(complement)
+        self._link_draws = self._constant(pairs.unigram_table(config.negative_power))
         self._loss_and_gradients = tf.function(self._loss_and_gradients, jit_compile=True,
                                                autograph=False)
         # Not XLA: its batched products are faster as TensorFlow's own kernels, and
@@ -216,6 +227,27 @@ class Trainer:
         for function in (self._train_steps, self._loss_and_gradients,
                          self._link_loss_and_gradients):
             function._omit_frequent_tracing_warning = True
+
+    def _constant(self, array):
+        """``array`` as a constant tensor of the graph (``None`` stays ``None``).
+
+        On CPU-only machines a large array is shared with TensorFlow through
+        DLPack instead of copied (the pairs' links and bitmap are most of a
+        fit's memory beyond the tables, and ``tf.constant`` held two copies of
+        an unaligned array while converting it). TensorFlow reads a shared
+        buffer only when it is 64-byte aligned, so others are copied to an
+        aligned one first. With accelerators the constants go to the device as
+        ``tf.constant`` puts them.
+        """
+        if array is None:
+            return None
+        array = np.asarray(array)
+        if not self._share_memory or array.nbytes < _SHARE_ABOVE_BYTES:
+            return tf.constant(array)
+        if (array.ctypes.data % ALIGNMENT or not array.flags.c_contiguous
+                or not array.flags.writeable):  # DLPack exports writeable arrays only
+            array = aligned_copy(array)
+        return tf.experimental.dlpack.from_dlpack(array.__dlpack__())
 
     # -- in-graph sampling ---------------------------------------------------
     def _negatives(self, n, seed):
@@ -433,8 +465,11 @@ class Trainer:
         order = np.full(steps * self.global_batch, -1, dtype=np.int32)
         # Shuffled in place: the permutation of random_state.permutation(n_pairs)
         # (the same draws, whatever the dtype) without its int64 copy.
-        order[:self.pairs.n_pairs] = np.arange(self.pairs.n_pairs, dtype=np.int32)
-        random_state.shuffle(order[:self.pairs.n_pairs])
+        pairs = order[:self.pairs.n_pairs]
+        pairs[:] = 1  # arange in place (as a running sum of ones): no second int32 array
+        pairs[:1] = 0
+        np.cumsum(pairs, out=pairs)
+        random_state.shuffle(pairs)
         return order.reshape(steps, self.global_batch)
 
     def train(self, batches, first_step):

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._utils import aligned_zeros
+
 __all__ = ["FIBONACCI_MULTIPLIER", "Pairs", "fibonacci_hash", "negative_probability"]
 
 # Above this density rejection sampling wastes most draws: sample the
@@ -219,7 +221,7 @@ class Pairs:
         """
         n_bits = (self.n_rows * self.n_links if self.bitmap_hash_bits is None
                   else 1 << self.bitmap_hash_bits)
-        words = np.zeros(-(-n_bits // 32), dtype=np.uint32)
+        words = aligned_zeros(-(-n_bits // 32), np.uint32)  # TensorFlow shares, not copies, it
         for start in range(0, self.n_pairs, _BITMAP_BLOCK):
             index = self.bitmap_index(self._keys(start, min(start + _BITMAP_BLOCK,
                                                             self.n_pairs)))
@@ -244,4 +246,9 @@ def _unigram_table(p, size):
     short = size - counts.sum()
     if short > 0:
         counts[np.argsort(counts - p * size)[:short]] += 1
-    return np.repeat(np.arange(len(p), dtype=np.int32), counts)
+    # np.repeat(arange(len(p)), counts), made in place in an aligned buffer (shared with
+    # TensorFlow): a 1 where each link's cells begin, then a running sum.
+    table = aligned_zeros(size, np.int32)
+    starts = np.cumsum(counts)[:-1]
+    np.add.at(table, starts[starts < size], 1)
+    return np.cumsum(table, out=table)

@@ -2,7 +2,27 @@
 
 import numpy as np
 
-__all__ = ["unit_rows"]
+__all__ = ["ALIGNMENT", "aligned_copy", "aligned_zeros", "unit_rows"]
+
+# TensorFlow's CPU tensors start on 64-byte boundaries (EIGEN_MAX_ALIGN_BYTES): it can
+# share a numpy buffer aligned so (through DLPack) instead of copying it.
+ALIGNMENT = 64
+
+
+def aligned_zeros(n, dtype):
+    """1-d zeros whose buffer starts on an :data:`ALIGNMENT`-byte boundary."""
+    dtype = np.dtype(dtype)
+    buffer = np.zeros(n * dtype.itemsize + ALIGNMENT, dtype=np.uint8)
+    start = -buffer.ctypes.data % ALIGNMENT
+    return buffer[start:start + n * dtype.itemsize].view(dtype)
+
+
+def aligned_copy(a):
+    """A C-contiguous copy of ``a`` starting on an :data:`ALIGNMENT`-byte boundary."""
+    a = np.asarray(a)
+    out = aligned_zeros(a.size, a.dtype).reshape(a.shape)
+    out[...] = a
+    return out
 
 
 def unit_rows(a, dtype=np.float32, *, copy=True):

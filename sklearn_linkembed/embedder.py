@@ -26,7 +26,7 @@ from ._foldin import fold_in
 from ._graph import LinkVocabulary, _unreadable_matrix_error, column_counts, is_link_lists
 from ._pairs import Pairs, negative_probability
 from ._persistence import load_archive, save_archive
-from ._utils import unit_rows
+from ._utils import aligned_copy, unit_rows
 from .keyedvectors import KeyedVectors
 
 __all__ = ["LinkEmbedder"]
@@ -314,6 +314,8 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
 
     def _fit(self, X):
         graph = self._encode(X, reset=True)
+        # Our own copy (never the caller's): aligned, the engine shares its links, not copies them.
+        graph.csr.indices = aligned_copy(graph.csr.indices)
         pairs = Pairs.from_csr(graph.csr)
         pairs.check_samplable(self.min_count)
         self._check_table_memory(pairs.n_rows, pairs.n_links)

@@ -162,3 +162,48 @@ def test_many_fits_in_one_process_do_not_warn_of_retracing(caplog):
         for seed in range(7):
             LinkEmbedder(embedding_size=4, epochs=1, min_count=1, random_state=seed).fit(X)
     assert not [r for r in caplog.records if "retracing" in r.getMessage()]
+
+
+def test_large_constants_are_shared_with_tensorflow_not_copied(sampler, make_trainer,
+                                                              monkeypatch):
+    """The pairs' links and bitmap are most of a fit's memory past the tables: on CPU the
+    engine reads numpy's buffers (aligned copies of unaligned ones), with the same results."""
+    from sklearn_linkembed import _engine
+    from sklearn_linkembed._utils import ALIGNMENT, aligned_copy
+
+    def trained(share_above):
+        monkeypatch.setattr(_engine, "_SHARE_ABOVE_BYTES", share_above)
+        trainer = make_trainer(sampler, embedding_size=6, loss="logistic", optimizer="adagrad",
+                               negative_sampling="link", link_context=1.0, seed=1)
+        trainer.train(trainer.epoch_batches(np.random.RandomState(0)), 0)
+        return trainer
+
+    shared = trained(0)
+    aligned = aligned_copy(np.arange(1000, dtype=np.int32))
+    assert aligned.ctypes.data % ALIGNMENT == 0
+    tensor = shared._constant(aligned)
+    aligned[5] = -1  # the tensor reads the array's own memory
+    assert int(tensor[5]) == -1
+    unaligned = np.arange(1001, dtype=np.int32)[1:]  # 4 bytes into its buffer
+    readonly = np.arange(1000, dtype=np.int32)
+    readonly.flags.writeable = False
+    for array in (unaligned, readonly, np.arange(2000, dtype=np.int32)[::2]):
+        tensor = shared._constant(array)
+        np.testing.assert_array_equal(tensor.numpy(), array)
+    copied = trained(np.inf)
+    np.testing.assert_array_equal(shared.link_vectors(), copied.link_vectors())
+    np.testing.assert_array_equal(shared.output_vectors(), copied.output_vectors())
+
+
+def test_aligned_buffers_and_the_unigram_table_built_in_place():
+    from sklearn_linkembed._pairs import _unigram_table
+    from sklearn_linkembed._utils import ALIGNMENT, aligned_zeros
+
+    for n in (0, 1, 7, 1000):
+        a = aligned_zeros(n, np.uint32)
+        assert a.shape == (n,) and a.dtype == np.uint32 and not a.any()
+        assert n == 0 or a.ctypes.data % ALIGNMENT == 0
+    p = np.r_[0.0, 0.5, 0.0, 0.0, 0.3, 0.2, 0.0]  # empty links first, between and last
+    table = _unigram_table(p, 10)
+    np.testing.assert_array_equal(table, [1, 1, 1, 1, 1, 4, 4, 4, 5, 5])
+    assert table.dtype == np.int32 and table.ctypes.data % ALIGNMENT == 0
