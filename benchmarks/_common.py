@@ -400,17 +400,16 @@ def engine_for(estimator, X, *, seed=0, strategy=None, update=None):
       ``LinkEmbedder._trainer(pairs, config, strategy)`` -> ``_engine.Trainer``,
       with ``global_batch``, ``epoch_batches(random_state)``,
       ``train(batches, first_step)``, ``link_vectors()`` and ``row_vectors()``;
-    * for ``update``: ``Trainer._apply(ctx, index, grad)``, the update of the
-      engine's one table (rows, links and output links as blocks) by one step's
-      gradient rows, which every step calls once;
+    * for ``update``: ``Trainer._apply(ctx, table, index, grad)``, the update of
+      one table by one step's gradient rows, which every step calls twice;
     * for ``Engine.fold_in``, the row vectors as ``fit`` makes them after training
       (without ``normalize``): with a link-context term (``config.link_context``)
       ``sklearn_linkembed.embedder._row_means(csr, link_vectors, row_totals)``, else
       ``sklearn_linkembed._foldin.fold_in`` and
       ``sklearn_linkembed._pairs.negative_probability``, called as
       ``LinkEmbedder._fold_in`` calls them;
-    * for ``Engine.state_mib``: the ``tf.Variable`` attributes ``table`` and
-      ``optimizer.slots`` of the trainer.
+    * for ``Engine.state_mib``: the ``tf.Variable`` attributes ``row_table``,
+      ``link_table``, ``output_table`` and ``optimizer.slots`` of the trainer.
 
     Parameters
     ----------
@@ -423,8 +422,8 @@ def engine_for(estimator, X, *, seed=0, strategy=None, update=None):
     strategy : tf.distribute.Strategy or None
         Default: the current one. Call inside ``tf.device(...)`` to place it.
     update : callable or None
-        ``update(trainer, ctx, index, grad)`` replaces the engine's
-        update on this engine only (for ablations; the class and
+        ``update(trainer, ctx, table, index, grad)`` replaces the engine's
+        per-table update on this engine only (for ablations; the class and
         other engines are untouched).
     """
     import types
@@ -450,7 +449,8 @@ def engine_for(estimator, X, *, seed=0, strategy=None, update=None):
                                                              config.negative_power),
                        n_steps=estimator.fold_in_steps)
 
-    variables = {v.ref(): v for v in [trainer.table,
+    variables = {v.ref(): v for v in [trainer.row_table, trainer.link_table,
+                                      trainer.output_table,
                                       *(v for slots in trainer.optimizer.slots.values()
                                         for v in slots)]}
     state_mib = sum(int(np.prod(v.shape)) * v.dtype.size for v in variables.values()) / 2**20

@@ -52,16 +52,16 @@ def phases(X, params):
           f"after the last epoch (fold-in) {end - epochs[-1]:.2f}")
 
 
-def _no_update(trainer, ctx, index, grad):
+def _no_update(trainer, ctx, table, index, grad):
     return None
 
 
-def _merge_only(trainer, ctx, index, grad):
+def _merge_only(trainer, ctx, table, index, grad):
     import tensorflow as tf
 
     index, position = tf.unique(index)
     grad = tf.math.unsorted_segment_sum(grad, position, tf.size(index))
-    trainer.table.scatter_sub(tf.IndexedSlices(0.0 * grad[:1], index[:1]))  # keep it alive
+    table.scatter_sub(tf.IndexedSlices(0.0 * grad[:1], index[:1]))  # keep it alive
 
 
 def step_parts(X, params, steps):

@@ -9,12 +9,10 @@ any ``tf.distribute`` strategy:
   schedule without an input pipeline;
 * negatives are drawn inside the graph with stateless ops seeded by
   (random_state, step, replica), so results never depend on global seeds;
-* rows, links and (with a link context) links as targets are blocks of one
-  table, so that a step merges and updates once;
 * gradients are taken with respect to the gathered rows only, duplicates are
   merged (``tf.unique`` + ``unsorted_segment_sum``: TensorFlow's CPU scatter
   kernels are not bit-deterministic when indices repeat), gathered across
-  replicas, and applied with scatter updates to the touched rows of the table
+  replicas, and applied with scatter updates to the touched rows of the tables
   and of the optimizer's state (lazy Adam/Nadam, as TF-Addons' LazyAdam);
 * with a link-context term (``config.link_context``), each true pair also
   draws another link of its row in-graph, whose input vector predicts the
@@ -182,29 +180,22 @@ class Trainer:
         # With a link-context term links have two tables, as word2vec's syn0 and
         # syn1neg: input vectors (links as contexts) and output vectors (as targets).
         self.context_weight = float(config.link_context)
-        # Rows, links (as inputs) and, with a context term, links as targets (word2vec's
-        # syn1neg: rows and links as contexts score against them) are blocks of one
-        # table: a step gathers, merges and updates its vectors once, not once a table.
-        self._link_start = pairs.n_rows
-        self._output_start = pairs.n_rows + (pairs.n_links if self.context_weight else 0)
-        blocks = [(pairs.n_rows, 1), (pairs.n_links, 2)]
-        if self.context_weight:
-            blocks.append((pairs.n_links, 3))
         with self.strategy.scope():
-            # Zeros, then each block's own seeded values: the same values as separate
-            # tables, and no second copy of the whole table while it is filled.
-            self.table = tf.Variable(
-                tf.zeros([sum(n for n, _ in blocks), config.embedding_size]), name="embedding")
-            start = 0
-            for n, salt in blocks:
-                self.table.scatter_update(tf.IndexedSlices(
-                    tf.random.stateless_uniform([n, config.embedding_size],
-                                                seed=[self.seed, salt],
-                                                minval=-_INIT_SCALE, maxval=_INIT_SCALE),
-                    tf.range(start, start + n)))
-                start += n
+            def init(n, salt):
+                return tf.random.stateless_uniform(
+                    [n, config.embedding_size], seed=[self.seed, salt],
+                    minval=-_INIT_SCALE, maxval=_INIT_SCALE)
+
             self.optimizer = _LazyOptimizer(config.optimizer, config.learning_rate)
-            self.optimizer.track(self.table)
+            track = self.optimizer.track
+            self.row_table = track(tf.Variable(init(pairs.n_rows, 1), name="row_embedding"))
+            self.link_table = track(tf.Variable(init(pairs.n_links, 2), name="link_embedding"))
+            # word2vec's syn1neg: links as targets get their own vectors; rows and
+            # links as contexts score against them.
+            self.output_table = self.link_table
+            if self.context_weight:
+                self.output_table = track(tf.Variable(init(pairs.n_links, 3),
+                                                      name="output_link_embedding"))
         # The pairs as CSR (they are in CSR order): a row's links are
         # pair_links[indptr[r]:indptr[r + 1]], and a pair's row is found by binary
         # search in indptr, so no per-pair row array is held (4 bytes a pair).
@@ -311,11 +302,11 @@ class Trainer:
         links = tf.concat([pos_links, neg_links], 0)
         labels = tf.concat([tf.ones([self.local_batch]), -tf.ones([self.local_batch * k])], 0)
         weights = tf.concat([pos_weights, neg_ok * tf.repeat(valid, k)], 0)
-        u = tf.gather(self.table, rows)
-        v = tf.gather(self.table, self._link_start + links)
-        index = tf.concat([rows, self._link_start + links], 0)
+        u = tf.gather(self.row_table, rows)
+        v = tf.gather(self.link_table, links)
         losses, grad_u, grad_v = self._loss_and_gradients(u, v, labels, weights)
-        self._apply(ctx, index, tf.concat([grad_u, grad_v], 0))
+        self._apply(ctx, self.row_table, rows, grad_u)
+        self._apply(ctx, self.link_table, links, grad_v)
         return tf.reduce_sum(losses), tf.reduce_sum(weights)
 
     def _link_step(self, ctx, pos, pos_rows, pos_links, pos_weights, valid, seed):
@@ -333,27 +324,31 @@ class Trainer:
         cell_links = tf.gather(tf.reshape(neg_links, [n_groups, k]), group)
         neg_ok = self._not_pairs(tf.repeat(pos_rows, k), tf.reshape(cell_links, [-1]))
         neg_weights = tf.reshape(neg_ok, [-1, k]) * valid[:, None]
-        parts = [pos_rows]
-        if self.context_weight:
-            # Link context (item2vec, LINE 2nd order, Doc2Vec's dbow_words): another
-            # link j of the same row, uniform among its other links, predicts the
-            # pair's link against the same negatives.
-            seed_ctx = tf.random.experimental.stateless_fold_in(seed, 1)
-            ctx_links, ctx_ok = self._context_links(pos, pos_rows, seed_ctx)
-            parts.append(self._link_start + ctx_links)
-        parts += [self._output_start + pos_links, self._output_start + neg_links]
-        vectors = [tf.gather(self.table, part) for part in parts]  # no split copy
-        index = tf.concat(parts, 0)
+        u = tf.gather(self.row_table, pos_rows)
+        v_pos = tf.gather(self.output_table, pos_links)
+        v_neg = tf.gather(self.output_table, neg_links)
         if not self.context_weight:
-            loss, *grads = self._link_loss_and_gradients(*vectors, pos_weights, neg_weights)
-            weight = tf.reduce_sum(pos_weights) + tf.reduce_sum(neg_weights)
-        else:
-            loss, *grads = self._context_loss_and_gradients(
-                *vectors, pos_weights, neg_weights, self.context_weight * ctx_ok)
-            weight = (tf.reduce_sum(pos_weights) + tf.reduce_sum(neg_weights)) * (
-                1.0 + self.context_weight)
-        self._apply(ctx, index, tf.concat(grads, 0))
-        return loss, weight
+            loss, grad_u, grad_pos, grad_neg = self._link_loss_and_gradients(
+                u, v_pos, v_neg, pos_weights, neg_weights)
+            self._apply(ctx, self.row_table, pos_rows, grad_u)
+            self._apply(ctx, self.output_table, tf.concat([pos_links, neg_links], 0),
+                        tf.concat([grad_pos, grad_neg], 0))
+            return loss, tf.reduce_sum(pos_weights) + tf.reduce_sum(neg_weights)
+        # Link context (item2vec, LINE 2nd order, Doc2Vec's dbow_words): another
+        # link j of the same row, uniform among its other links, predicts the
+        # pair's link against the same negatives.
+        seed_ctx = tf.random.experimental.stateless_fold_in(seed, 1)
+        ctx_links, ctx_ok = self._context_links(pos, pos_rows, seed_ctx)
+        c = tf.gather(self.link_table, ctx_links)
+        cw = self.context_weight * ctx_ok
+        loss, grad_u, grad_c, grad_pos, grad_neg = self._context_loss_and_gradients(
+            u, c, v_pos, v_neg, pos_weights, neg_weights, cw)
+        self._apply(ctx, self.row_table, pos_rows, grad_u)
+        self._apply(ctx, self.link_table, ctx_links, grad_c)
+        self._apply(ctx, self.output_table, tf.concat([pos_links, neg_links], 0),
+                    tf.concat([grad_pos, grad_neg], 0))
+        return loss, (tf.reduce_sum(pos_weights) + tf.reduce_sum(neg_weights)) * (
+            1.0 + self.context_weight)
 
     def _rows_of(self, pos):
         """The row of each pair index ``pos``: the last row starting at or before it."""
@@ -380,23 +375,14 @@ class Trainer:
             tape.watch([u, c, v_pos, v_neg])
             v_g = tf.reshape(v_neg, [n_groups, k, -1])
 
-            def grouped(x):
-                return tf.reshape(tf.pad(x, [[0, pad], [0, 0]]), [n_groups, share, -1])
-
-            # The row's and the context link's scores against the group's negatives
-            # in one batched product (each group's 2 * share vectors): half the
-            # products of scoring them apart, each twice the size.
-            scores = tf.einsum("gid,gkd->gik", tf.concat([grouped(u), grouped(c)], 1), v_g)
-            u_scores, c_scores = (tf.reshape(part, [-1, k])[:self.local_batch]
-                                  for part in tf.split(scores, 2, axis=1))
-
-            def term(x, x_scores):
+            def term(x):
                 pos_loss = tf.math.softplus(-tf.reduce_sum(x * v_pos, 1)) * pos_weights
-                neg_loss = tf.math.softplus(x_scores) * neg_weights
+                x_g = tf.reshape(tf.pad(x, [[0, pad], [0, 0]]), [n_groups, share, -1])
+                scores = tf.reshape(tf.einsum("gid,gkd->gik", x_g, v_g), [-1, k])
+                neg_loss = tf.math.softplus(scores[:self.local_batch]) * neg_weights
                 return pos_loss + tf.reduce_sum(neg_loss, 1)
 
-            loss = (tf.reduce_sum(term(u, u_scores))
-                    + tf.reduce_sum(context_weights * term(c, c_scores)))
+            loss = tf.reduce_sum(term(u)) + tf.reduce_sum(context_weights * term(c))
         grads = tape.gradient(loss, [u, c, v_pos, v_neg])
         return (loss, *grads)
 
@@ -438,8 +424,7 @@ class Trainer:
         grad_u, grad_v = tape.gradient(objective, [u, v])
         return losses, grad_u, grad_v
 
-    def _apply(self, ctx, index, grad):
-        """Update the table's rows ``index`` (repeats allowed) by their gradients ``grad``."""
+    def _apply(self, ctx, table, index, grad):
         if ctx.num_replicas_in_sync > 1:
             index = ctx.all_gather(index, axis=0)
             grad = ctx.all_gather(grad, axis=0)
@@ -450,8 +435,7 @@ class Trainer:
             return strategy.extended.update(table, self.optimizer.apply,
                                             args=(index, grad, *slots), group=False)
 
-        ctx.merge_call(update, args=(self.table, index, grad,
-                                     self.optimizer.slots[self.table.ref()]))
+        ctx.merge_call(update, args=(table, index, grad, self.optimizer.slots[table.ref()]))
 
     # -- many steps in one call ----------------------------------------------
     def _train_steps(self, batches, first_step):
@@ -504,7 +488,8 @@ class Trainer:
         """
         if not self.__dict__:
             return
-        n_bytes = int(np.prod(self.table.shape)) * 4
+        tables = [self.row_table, self.link_table, self.output_table]
+        n_bytes = sum(int(np.prod(t.shape)) * 4 for t in {t.ref(): t for t in tables}.values())
         self.__dict__.clear()
         if n_bytes > _COLLECT_ABOVE_BYTES:
             gc.collect()
@@ -512,27 +497,21 @@ class Trainer:
     def final_tables(self):
         """``(link_vectors(), output_vectors())``, releasing the engine first.
 
-        The optimizer's state and the constants are freed before the link
-        vectors are copied out, so that the copies never sit beside the whole
-        training state (the peak of a fit's memory otherwise).
+        The row table, the optimizer's state and the constants are freed before
+        the link tables are copied out, so that the copies never sit beside the
+        whole training state (the peak of a fit's memory otherwise).
         """
-        table, n_links = self.table, self.pairs.n_links
-        link_start, output_start = self._link_start, self._output_start
+        links, output = self.link_table, self.output_table
         self.release()
-        links = table[link_start:link_start + n_links].numpy()
-        output = (links if output_start == link_start
-                  else table[output_start:output_start + n_links].numpy())
-        return links, output
-
-    def _block(self, start, n):
-        return self.table[start:start + n].numpy()
+        links_array = links.numpy()
+        return links_array, (links_array if output is links else output.numpy())
 
     def link_vectors(self):
-        return self._block(self._link_start, self.pairs.n_links)
+        return self.link_table.numpy()
 
     def output_vectors(self):
-        """Links as targets (word2vec's syn1neg); the link vectors when not separate."""
-        return self._block(self._output_start, self.pairs.n_links)
+        """Links as targets (word2vec's syn1neg); the link table when not separate."""
+        return self.output_table.numpy()
 
     def row_vectors(self):
-        return self._block(0, self.pairs.n_rows)
+        return self.row_table.numpy()

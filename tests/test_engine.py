@@ -32,9 +32,9 @@ def test_a_step_updates_only_the_rows_it_touches(sampler, optimizer, negative_sa
     # the true pairs' rows and links are among the changed ones
     rows_changed = set(np.flatnonzero((before[0] != after[0]).any(axis=1)))
     assert set(sampler.pair_rows[:8].tolist()) <= rows_changed
-    for slot in trainer.optimizer.slots.values():  # one table: rows, then links
+    for slot in trainer.optimizer.slots.values():
         for variable in slot:
-            assert np.count_nonzero(np.abs(variable.numpy()).sum(axis=1)) <= 2 * 8 * 3
+            assert np.count_nonzero(np.abs(variable.numpy()).sum(axis=1)) <= 8 * 3
 
 
 def test_padding_of_the_last_batch_changes_nothing(sampler, make_trainer):
@@ -129,7 +129,8 @@ def test_final_tables_are_the_trained_ones_and_free_the_engine(sampler, make_tra
     trainer.train(trainer.epoch_batches(np.random.RandomState(0))[:3], 0)
     expected = trainer.link_vectors(), trainer.output_vectors()
     assert not np.array_equal(*expected)  # two tables
-    held = [trainer.table, *(v for slots in trainer.optimizer.slots.values() for v in slots)]
+    held = [trainer.row_table, trainer.link_table, trainer.output_table,
+            *(v for slots in trainer.optimizer.slots.values() for v in slots)]
     refs = [weakref.ref(variable) for variable in held]
     del held
     links, output = trainer.final_tables()
@@ -206,23 +207,3 @@ def test_aligned_buffers_and_the_unigram_table_built_in_place():
     table = _unigram_table(p, 10)
     np.testing.assert_array_equal(table, [1, 1, 1, 1, 1, 4, 4, 4, 5, 5])
     assert table.dtype == np.int32 and table.ctypes.data % ALIGNMENT == 0
-
-
-def test_one_table_starts_from_each_blocks_seeded_values(sampler, make_trainer):
-    """Rows, links and output links share one table; each block starts where a table of
-    its own would (seed, salt), so a block's values never depend on the others' sizes."""
-    import tensorflow as tf
-
-    trainer = make_trainer(sampler, embedding_size=6, loss="logistic", optimizer="adagrad",
-                           negative_sampling="link", link_context=1.0, seed=5)
-    blocks = [trainer.row_vectors(), trainer.link_vectors(), trainer.output_vectors()]
-    assert [b.shape[0] for b in blocks] == [sampler.n_rows, sampler.n_links, sampler.n_links]
-    assert trainer.table.shape[0] == sampler.n_rows + 2 * sampler.n_links
-    for vectors, salt in zip(blocks, (1, 2, 3)):
-        expected = tf.random.stateless_uniform(vectors.shape, seed=[5, salt],
-                                               minval=-0.05, maxval=0.05)
-        np.testing.assert_array_equal(vectors, expected.numpy())
-    no_context = make_trainer(sampler, embedding_size=6, loss="logistic", link_context=0.0,
-                              negative_sampling="link", seed=5)
-    assert no_context.table.shape[0] == sampler.n_rows + sampler.n_links
-    np.testing.assert_array_equal(no_context.output_vectors(), no_context.link_vectors())
