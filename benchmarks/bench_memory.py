@@ -154,7 +154,8 @@ def main(argv=None):
               f"{ratio(traced_peak, csr)} CSR")
 
     if args.save:
-        record = {"generator": args.generator, "n_rows": n_rows, "n_links": n_links,
+        record = {"data": f"{args.generator}, {args.pairs:,} pairs",  # make_table's rows
+                  "generator": args.generator, "n_rows": n_rows, "n_links": n_links,
                   "n_pairs": int(X.nnz), "kept_links": n_kept, "kept_pairs": kept_pairs,
                   "embedding_size": args.embedding_size, "batch_size": args.batch_size,
                   "epochs": args.epochs, "optimizer": args.optimizer,
