@@ -233,8 +233,8 @@ class Trainer:
 
         On CPU-only machines a large array is shared with TensorFlow through
         DLPack instead of copied (the pairs' links and bitmap are most of a
-        fit's memory beyond the tables, and ``tf.constant`` held two copies of
-        an unaligned array while converting it). TensorFlow reads a shared
+        fit's memory beyond the tables, and ``tf.constant`` of a large array
+        held two copies of it). TensorFlow reads a shared
         buffer only when it is 64-byte aligned, so others are copied to an
         aligned one first. With accelerators the constants go to the device as
         ``tf.constant`` puts them.
