@@ -155,7 +155,8 @@ class Trainer:
     ``pairs`` is a :class:`~sklearn_linkembed._pairs.Pairs` and ``config`` a
     :class:`~sklearn_linkembed._config.TrainingConfig`: the true pairs, their
     weights, the pair bitmap, the non-pairs of a dense graph and the
-    degree-weighted link table are copied into the graph as constants, and
+    degree-weighted link table are the graph's constants (read in place on
+    CPU-only machines, see :meth:`_constant`), and
     negatives follow ``config``'s distribution. A negative that happens to be a
     true pair is masked out of the loss instead of re-drawn (the public
     sampler re-draws; at link-graph densities the two agree); past the exact
