@@ -107,9 +107,9 @@ class _LazyOptimizer:
     def track(self, table):
         """Make ``table``'s state variables; returns ``table``.
 
-        Called as each table is made: a variable's initial value is a second
-        copy until it is assigned, and the largest table and its state made
-        first keep that copy from adding to everything made before it.
+        Called as each table is made, not after all of them: a variable's
+        initial value is a second copy until it is assigned, and this way that
+        copy never sits beside every table and state made already.
         """
         if self.name == "sgd":
             slots = []

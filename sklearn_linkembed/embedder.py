@@ -314,7 +314,7 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
 
     def _fit(self, X):
         graph = self._encode(X, reset=True)
-        # Our own copy (never the caller's): aligned, the engine shares its links, not copies them.
+        # fit's own CSR, never the caller's: aligned, the engine reads its links in place.
         graph.csr.indices = aligned_copy(graph.csr.indices)
         pairs = Pairs.from_csr(graph.csr)
         pairs.check_samplable(self.min_count)
