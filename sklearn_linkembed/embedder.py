@@ -314,8 +314,9 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
 
     def _fit(self, X):
         graph = self._encode(X, reset=True)
-        # fit's own CSR, never the caller's: aligned, the engine reads its links in place.
-        graph.csr.indices = aligned_copy(graph.csr.indices)
+        if not self.early_stopping:  # else the engine trains on the split's own CSR
+            # fit's own CSR, never the caller's: aligned, the engine reads its links in place.
+            graph.csr.indices = aligned_copy(graph.csr.indices)
         pairs = Pairs.from_csr(graph.csr)
         pairs.check_samplable(self.min_count)
         self._check_table_memory(pairs.n_rows, pairs.n_links)
