@@ -401,7 +401,9 @@ def engine_for(estimator, X, *, seed=0, strategy=None, update=None):
       with ``global_batch``, ``epoch_batches(random_state)``,
       ``train(batches, first_step)``, ``link_vectors()`` and ``row_vectors()``;
     * for ``update``: ``Trainer._apply(ctx, table, index, grad)``, the update of
-      one table by one step's gradient rows, which every step calls twice;
+      one table by one step's gradient rows (``index`` and ``grad`` are lists of
+      parts for the output links), which every step calls for each table, and
+      ``Trainer._merge_rows(position, *grads)``, its merge of repeated rows;
     * for ``Engine.fold_in``, the row vectors as ``fit`` makes them after training
       (without ``normalize``): with a link-context term (``config.link_context``)
       ``sklearn_linkembed.embedder._row_means(csr, link_vectors, row_totals)``, else
@@ -422,9 +424,10 @@ def engine_for(estimator, X, *, seed=0, strategy=None, update=None):
     strategy : tf.distribute.Strategy or None
         Default: the current one. Call inside ``tf.device(...)`` to place it.
     update : callable or None
-        ``update(trainer, ctx, table, index, grad)`` replaces the engine's
+        ``update(merge_rows, ctx, table, index, grad)`` replaces the engine's
         per-table update on this engine only (for ablations; the class and
-        other engines are untouched).
+        other engines are untouched). ``merge_rows(position, *grads)`` is the
+        engine's merge of repeated rows.
     """
     import types
 
@@ -438,7 +441,10 @@ def engine_for(estimator, X, *, seed=0, strategy=None, update=None):
     config = estimator._training_config(int(seed))
     trainer = estimator._trainer(pairs, config, strategy)
     if update is not None:
-        trainer._apply = types.MethodType(update, trainer)
+        def apply(trainer, ctx, table, index, grad):
+            return update(trainer._merge_rows, ctx, table, index, grad)
+
+        trainer._apply = types.MethodType(apply, trainer)
 
     def fold_in_rows():
         if config.link_context:  # rows are their links' mean input vector

@@ -52,15 +52,17 @@ def phases(X, params):
           f"after the last epoch (fold-in) {end - epochs[-1]:.2f}")
 
 
-def _no_update(trainer, ctx, table, index, grad):
+def _no_update(merge_rows, ctx, table, index, grad):
     return None
 
 
-def _merge_only(trainer, ctx, table, index, grad):
+def _merge_only(merge_rows, ctx, table, index, grad):
     import tensorflow as tf
 
-    index, position = tf.unique(index)
-    grad = tf.math.unsorted_segment_sum(grad, position, tf.size(index))
+    if not isinstance(index, (list, tuple)):  # the output links' update comes in parts
+        index, grad = [index], [grad]
+    index, position = tf.unique(tf.concat(index, 0))
+    grad = merge_rows(position, *grad)[:tf.size(index)]
     table.scatter_sub(tf.IndexedSlices(0.0 * grad[:1], index[:1]))  # keep it alive
 
 

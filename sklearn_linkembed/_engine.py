@@ -10,10 +10,11 @@ any ``tf.distribute`` strategy:
 * negatives are drawn inside the graph with stateless ops seeded by
   (random_state, step, replica), so results never depend on global seeds;
 * gradients are taken with respect to the gathered rows only, duplicates are
-  merged (``tf.unique`` + ``unsorted_segment_sum``: TensorFlow's CPU scatter
-  kernels are not bit-deterministic when indices repeat), gathered across
-  replicas, and applied with scatter updates to the touched rows of the tables
-  and of the optimizer's state (lazy Adam/Nadam, as TF-Addons' LazyAdam);
+  merged (``tf.unique`` and a segment sum compiled with XLA: TensorFlow's CPU
+  scatter kernels are not bit-deterministic when indices repeat), gathered
+  across replicas, and the touched rows of the tables and of the optimizer's
+  state are gathered, updated as blocks and written back (lazy Adam/Nadam, as
+  TF-Addons' LazyAdam);
 * with a link-context term (``config.link_context``), each true pair also
   draws another link of its row in-graph, whose input vector predicts the
   pair's link against the same negatives (Doc2Vec's ``dbow_words``, item2vec):
@@ -90,6 +91,27 @@ def pair_loss(u, v, labels, loss):
     return tf.math.softplus(-labels * tf.reduce_sum(u * v, axis=1))
 
 
+def _merge_rows(position, *grads):
+    """The rows of ``grads`` (in order, as if concatenated) summed by ``position``.
+
+    ``unsorted_segment_sum`` over as many segments as rows, compiled with XLA,
+    whose scatter adds the rows in order: the same bits as TensorFlow's kernel
+    in about 40% of its time (its per-row loop dominated a step). Each further
+    part is added by its own scatter rather than concatenated first: a
+    concatenation of the output links' gradients cost as much as the merge.
+    The row count is fixed per engine, so each engine compiles this once per
+    table (``Trainer.__init__``); the caller keeps the used rows.
+    """
+    n_rows = sum(tf.shape(grad)[0] for grad in grads)
+    merged = tf.math.unsorted_segment_sum(grads[0], position[:tf.shape(grads[0])[0]], n_rows)
+    start = tf.shape(grads[0])[0]
+    for grad in grads[1:]:
+        end = start + tf.shape(grad)[0]
+        merged = tf.tensor_scatter_nd_add(merged, position[start:end, None], grad)
+        start = end
+    return merged
+
+
 class _LazyOptimizer:
     """Row-sparse optimizers: only the rows in the batch and their state change.
 
@@ -126,27 +148,36 @@ class _LazyOptimizer:
 
         ``slots`` are the table's state variables (``self.slots[table.ref()]``),
         passed in so that a distribution strategy hands each device its own copy.
+
+        Every update gathers the rows, computes their new values as whole
+        blocks and writes them back with ``scatter_update``. TensorFlow's fused
+        row-sparse kernels (``ResourceSparseApplyAdagradV2``, ``scatter_sub``)
+        evaluate one small expression per row; these block operations gave the
+        same bits in a third to half of the time (benchmarks/profile_step.py).
         """
         lr = tf.constant(self.learning_rate, tf.float32)
         if self.name == "sgd":
-            return table.scatter_sub(tf.IndexedSlices(lr * grad, index))
-        if self.name == "adagrad":
-            return tf.raw_ops.ResourceSparseApplyAdagradV2(
-                var=table.handle, accum=slots[0].handle, lr=lr, epsilon=_EPSILON, grad=grad,
-                indices=index)
-        (moments,) = slots
-        t = tf.cast(self.iterations + 1, tf.float32)
-        m_rows, v_rows = tf.split(tf.gather(moments, index), 2, axis=1)
-        m_rows = _BETA_1 * m_rows + (1 - _BETA_1) * grad
-        v_rows = _BETA_2 * v_rows + (1 - _BETA_2) * tf.square(grad)
-        moments.scatter_update(tf.IndexedSlices(tf.concat([m_rows, v_rows], 1), index))
-        v_hat = v_rows / (1 - _BETA_2**t)
-        if self.name == "adam":
-            step = m_rows / (1 - _BETA_1**t)
-        else:  # Nadam (Dozat 2016): Nesterov look-ahead on the bias-corrected moment
-            step = (_BETA_1 * m_rows / (1 - _BETA_1 ** (t + 1))
-                    + (1 - _BETA_1) * grad / (1 - _BETA_1**t))
-        return table.scatter_sub(tf.IndexedSlices(lr * step / (tf.sqrt(v_hat) + _EPSILON), index))
+            step = lr * grad
+        elif self.name == "adagrad":  # as ResourceSparseApplyAdagradV2, bit for bit
+            (accum,) = slots
+            accum_rows = tf.gather(accum, index) + grad * grad
+            accum.scatter_update(tf.IndexedSlices(accum_rows, index))
+            step = lr * grad / (tf.sqrt(accum_rows) + _EPSILON)
+        else:
+            (moments,) = slots
+            t = tf.cast(self.iterations + 1, tf.float32)
+            m_rows, v_rows = tf.split(tf.gather(moments, index), 2, axis=1)
+            m_rows = _BETA_1 * m_rows + (1 - _BETA_1) * grad
+            v_rows = _BETA_2 * v_rows + (1 - _BETA_2) * tf.square(grad)
+            moments.scatter_update(tf.IndexedSlices(tf.concat([m_rows, v_rows], 1), index))
+            v_hat = v_rows / (1 - _BETA_2**t)
+            if self.name == "adam":
+                m_hat = m_rows / (1 - _BETA_1**t)
+            else:  # Nadam (Dozat 2016): Nesterov look-ahead on the bias-corrected moment
+                m_hat = (_BETA_1 * m_rows / (1 - _BETA_1 ** (t + 1))
+                         + (1 - _BETA_1) * grad / (1 - _BETA_1**t))
+            step = lr * m_hat / (tf.sqrt(v_hat) + _EPSILON)
+        return table.scatter_update(tf.IndexedSlices(tf.gather(table, index) - step, index))
 
 
 class Trainer:
@@ -217,6 +248,7 @@ class Trainer:
         # (benchmarks/profile_step.py: a synthetic-graph step 6.4 -> 4.7 ms).
         self._link_loss_and_gradients = tf.function(self._link_loss_and_gradients,
                                                     autograph=False)
+        self._merge_rows = tf.function(_merge_rows, jit_compile=True, autograph=False)
         self._train_steps = tf.function(
             self._train_steps, autograph=False,
             input_signature=[tf.TensorSpec([None, self.global_batch], tf.int32),
@@ -226,7 +258,7 @@ class Trainer:
         # process (a grid search) TensorFlow would warn of "retracing" that is by design.
         # The attribute TensorFlow sets on its own restored functions turns that off.
         for function in (self._train_steps, self._loss_and_gradients,
-                         self._link_loss_and_gradients):
+                         self._link_loss_and_gradients, self._merge_rows):
             function._omit_frequent_tracing_warning = True
 
     def _constant(self, array):
@@ -332,8 +364,7 @@ class Trainer:
             loss, grad_u, grad_pos, grad_neg = self._link_loss_and_gradients(
                 u, v_pos, v_neg, pos_weights, neg_weights)
             self._apply(ctx, self.row_table, pos_rows, grad_u)
-            self._apply(ctx, self.output_table, tf.concat([pos_links, neg_links], 0),
-                        tf.concat([grad_pos, grad_neg], 0))
+            self._apply(ctx, self.output_table, [pos_links, neg_links], [grad_pos, grad_neg])
             return loss, tf.reduce_sum(pos_weights) + tf.reduce_sum(neg_weights)
         # Link context (item2vec, LINE 2nd order, Doc2Vec's dbow_words): another
         # link j of the same row, uniform among its other links, predicts the
@@ -346,8 +377,7 @@ class Trainer:
             u, c, v_pos, v_neg, pos_weights, neg_weights, cw)
         self._apply(ctx, self.row_table, pos_rows, grad_u)
         self._apply(ctx, self.link_table, ctx_links, grad_c)
-        self._apply(ctx, self.output_table, tf.concat([pos_links, neg_links], 0),
-                    tf.concat([grad_pos, grad_neg], 0))
+        self._apply(ctx, self.output_table, [pos_links, neg_links], [grad_pos, grad_neg])
         return loss, (tf.reduce_sum(pos_weights) + tf.reduce_sum(neg_weights)) * (
             1.0 + self.context_weight)
 
@@ -426,11 +456,18 @@ class Trainer:
         return losses, grad_u, grad_v
 
     def _apply(self, ctx, table, index, grad):
+        """Merge the gradient rows of repeated indices and update ``table``'s rows.
+
+        ``index`` and ``grad`` may be lists of parts (the output links'
+        true pairs and negatives), merged as if concatenated.
+        """
+        if not isinstance(index, (list, tuple)):
+            index, grad = [index], [grad]
         if ctx.num_replicas_in_sync > 1:
-            index = ctx.all_gather(index, axis=0)
-            grad = ctx.all_gather(grad, axis=0)
-        index, position = tf.unique(index)
-        grad = tf.math.unsorted_segment_sum(grad, position, tf.size(index))
+            index = [ctx.all_gather(tf.concat(index, 0), axis=0)]
+            grad = [ctx.all_gather(tf.concat(grad, 0), axis=0)]
+        index, position = tf.unique(tf.concat(index, 0))
+        grad = self._merge_rows(position, *grad)[:tf.size(index)]
 
         def update(strategy, table, index, grad, slots):
             return strategy.extended.update(table, self.optimizer.apply,

@@ -207,3 +207,37 @@ def test_aligned_buffers_and_the_unigram_table_built_in_place():
     table = _unigram_table(p, 10)
     np.testing.assert_array_equal(table, [1, 1, 1, 1, 1, 4, 4, 4, 5, 5])
     assert table.dtype == np.int32 and table.ctypes.data % ALIGNMENT == 0
+
+
+def test_merge_and_block_updates_give_tensorflows_fused_kernels_bits():
+    """The XLA merge equals ``unsorted_segment_sum`` of the parts concatenated, and the
+    block Adagrad and SGD updates equal TensorFlow's fused row-sparse kernels, bit for bit."""
+    import tensorflow as tf
+
+    from sklearn_linkembed import _engine
+
+    rng = np.random.default_rng(0)
+    parts = [rng.normal(size=(n, 7)).astype(np.float32) for n in (30, 50)]
+    index = tf.constant(rng.integers(0, 12, size=80).astype(np.int32))  # many repeats
+    unique, position = tf.unique(index)
+    merge = tf.function(_engine._merge_rows, jit_compile=True, autograph=False)
+    merged = merge(position, *parts)[:tf.size(unique)].numpy()
+    expected = tf.math.unsorted_segment_sum(np.concatenate(parts), position, tf.size(unique))
+    np.testing.assert_array_equal(merged, expected.numpy())
+    assert np.abs(merged).min() > 0 and len(merged) == len(np.unique(index))
+
+    start = rng.normal(size=(12, 7)).astype(np.float32)
+    for name in ["adagrad", "sgd"]:
+        optimizer = _engine._LazyOptimizer(name, 0.25)
+        table = optimizer.track(tf.Variable(start))
+        fused, fused_state = tf.Variable(start), tf.Variable(np.zeros_like(start))
+        for _ in range(3):  # the state matters from the second step
+            optimizer.apply(table, unique, merged, *optimizer.slots[table.ref()])
+            if name == "adagrad":
+                tf.raw_ops.ResourceSparseApplyAdagradV2(
+                    var=fused.handle, accum=fused_state.handle, lr=0.25,
+                    epsilon=_engine._EPSILON, grad=merged, indices=unique)
+            else:
+                fused.scatter_sub(tf.IndexedSlices(0.25 * merged, unique))
+        np.testing.assert_array_equal(table.numpy(), fused.numpy())
+        assert not np.array_equal(table.numpy(), start)
