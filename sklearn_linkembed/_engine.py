@@ -399,23 +399,45 @@ class Trainer:
 
     def _context_loss_and_gradients(self, u, c, v_pos, v_neg, pos_weights, neg_weights,
                                     context_weights):
-        """The link step's loss with the link-context term, and its gradients."""
-        k, share, n_groups = self.negative_ratio, self.share, self.n_groups
-        pad = n_groups * share - self.local_batch
-        with tf.GradientTape() as tape:
-            tape.watch([u, c, v_pos, v_neg])
-            v_g = tf.reshape(v_neg, [n_groups, k, -1])
+        """The link step's loss with the link-context term, and its gradients.
 
-            def term(x):
-                pos_loss = tf.math.softplus(-tf.reduce_sum(x * v_pos, 1)) * pos_weights
-                x_g = tf.reshape(tf.pad(x, [[0, pad], [0, 0]]), [n_groups, share, -1])
-                scores = tf.reshape(tf.einsum("gid,gkd->gik", x_g, v_g), [-1, k])
-                neg_loss = tf.math.softplus(scores[:self.local_batch]) * neg_weights
-                return pos_loss + tf.reduce_sum(neg_loss, 1)
+        The gradients are written out rather than taped: the row ``u`` and the
+        context link ``c`` of each true pair are scored against their group's
+        shared negatives in one batched product (a group's rows, then its
+        context links), and both gradients come from one product each way;
+        the taped version took six products and summed their parts
+        (benchmarks/profile_step.py). ``test_engine`` checks it against the tape.
+        """
+        k, share, n_groups, batch = (self.negative_ratio, self.share, self.n_groups,
+                                     self.local_batch)
+        pad = n_groups * share - batch
 
-            loss = tf.reduce_sum(term(u)) + tf.reduce_sum(context_weights * term(c))
-        grads = tape.gradient(loss, [u, c, v_pos, v_neg])
-        return (loss, *grads)
+        def by_group(x):  # (batch, d) -> (n_groups, share, d), padded with zeros
+            return tf.reshape(tf.pad(x, [[0, pad], [0, 0]]) if pad else x,
+                              [n_groups, share, -1])
+
+        def by_pair(x):  # the inverse
+            x = tf.reshape(x, [n_groups * share, -1])
+            return x[:batch] if pad else x
+
+        x_g = tf.concat([by_group(u), by_group(c)], 1)  # (n_groups, 2 * share, d)
+        v_g = tf.reshape(v_neg, [n_groups, k, -1])
+        cw = context_weights[:, None]
+        neg_w = tf.concat([by_group(neg_weights), by_group(neg_weights * cw)], 1)
+        scores = tf.matmul(x_g, v_g, transpose_b=True)  # (n_groups, 2 * share, k)
+        d_neg = tf.sigmoid(scores) * neg_w
+        grad_x = tf.matmul(d_neg, v_g)
+        grad_neg = tf.reshape(tf.matmul(d_neg, x_g, transpose_a=True), tf.shape(v_neg))
+        u_pos = tf.reduce_sum(u * v_pos, 1, keepdims=True)
+        c_pos = tf.reduce_sum(c * v_pos, 1, keepdims=True)
+        pos_w = pos_weights[:, None]
+        d_u, d_c = -tf.sigmoid(-u_pos) * pos_w, -tf.sigmoid(-c_pos) * pos_w * cw
+        loss = (tf.reduce_sum(tf.math.softplus(-u_pos) * pos_w)
+                + tf.reduce_sum(tf.math.softplus(-c_pos) * pos_w * cw)
+                + tf.reduce_sum(tf.math.softplus(scores) * neg_w))
+        grad_u = by_pair(grad_x[:, :share]) + d_u * v_pos
+        grad_c = by_pair(grad_x[:, share:]) + d_c * v_pos
+        return loss, grad_u, grad_c, d_u * u + d_c * c, grad_neg
 
     def _link_loss_and_gradients(self, u, v_pos, v_neg, pos_weights, neg_weights):
         """Summed weighted loss of a link step and its gradients.

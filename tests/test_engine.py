@@ -241,3 +241,47 @@ def test_merge_and_block_updates_give_tensorflows_fused_kernels_bits():
                 fused.scatter_sub(tf.IndexedSlices(0.25 * merged, unique))
         np.testing.assert_array_equal(table.numpy(), fused.numpy())
         assert not np.array_equal(table.numpy(), start)
+
+
+@pytest.mark.parametrize("sharing, batch_size", [(4, 12), (3, 10), (1, 5)])
+def test_written_out_context_gradients_match_the_tape(sharing, batch_size, make_trainer):
+    """The link-context step's hand-written gradients are those of its loss, taped."""
+    import tensorflow as tf
+
+    X = sp.random(300, 200, density=0.05, format="csr", random_state=2, dtype=np.float32)
+    X.data[:] = 1
+    k, d = 3, 5
+    sampler = NegativeSampler(X, batch_size=batch_size, negative_ratio=k, min_count=1,
+                              negative_sampling="link")
+    trainer = make_trainer(sampler, embedding_size=d, loss="logistic", optimizer="adagrad",
+                           learning_rate=0.1, seed=0, negative_sharing=sharing,
+                           link_context=0.5)
+    groups = -(-batch_size // sharing)
+    rng = np.random.default_rng(0)
+    u, c, v_pos = (tf.constant(rng.normal(size=(batch_size, d)), tf.float32) for _ in range(3))
+    v_neg = tf.constant(rng.normal(size=(groups * k, d)), tf.float32)
+    pos_w = tf.constant(rng.integers(0, 2, batch_size), tf.float32)
+    neg_w = tf.constant(rng.integers(0, 2, (batch_size, k)), tf.float32)
+    ctx_w = tf.constant(0.5 * rng.integers(0, 2, batch_size), tf.float32)
+
+    def loss_of(u, c, v_pos, v_neg):  # the loss as the model defines it, one cell at a time
+        group = np.arange(batch_size) // sharing
+        v_cells = tf.gather(tf.reshape(v_neg, [groups, k, d]), group)  # (batch, k, d)
+
+        def term(x):
+            pos = tf.math.softplus(-tf.reduce_sum(x * v_pos, 1)) * pos_w
+            neg = tf.math.softplus(tf.einsum("bd,bkd->bk", x, v_cells)) * neg_w
+            return pos + tf.reduce_sum(neg, 1)
+
+        return tf.reduce_sum(term(u)) + tf.reduce_sum(ctx_w * term(c))
+
+    with tf.GradientTape() as tape:
+        tape.watch([u, c, v_pos, v_neg])
+        expected_loss = loss_of(u, c, v_pos, v_neg)
+    expected = tape.gradient(expected_loss, [u, c, v_pos, v_neg])
+    loss, *grads = trainer._context_loss_and_gradients(u, c, v_pos, v_neg, pos_w, neg_w, ctx_w)
+    np.testing.assert_allclose(loss.numpy(), expected_loss.numpy(), rtol=1e-5)
+    for got, want in zip(grads, expected):
+        assert got.shape == want.shape
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5, atol=1e-6)
+        assert np.abs(want.numpy()).max() > 0.1
