@@ -5,9 +5,9 @@ Run (a minute or two on a quiet machine)::
     python -m benchmarks.profile_step --data films
     python -m benchmarks.profile_step --data synthetic --params '{"negative_sharing": 1}'
 
-Smoke test: ``--rows 300 --steps 5``.
+Smoke test: ``--rows 300 --steps 5 --ops``.
 
-Two views, on one graph, for ``LinkEmbedder`` with ``--params`` on top of its
+Three views, on one graph, for ``LinkEmbedder`` with ``--params`` on top of its
 defaults, in a process that has imported TensorFlow:
 
 * **phases of a fit**: ``fit`` is timed whole, its epochs from its per-epoch
@@ -15,13 +15,17 @@ defaults, in a process that has imported TensorFlow:
   compiling, then training), each other epoch, and what follows the last epoch
   (the fold-in of every row). The setup alone (building the graph, pairs and
   engine) is timed apart through ``_common.engine_for``;
-* **parts of a step**, by ablation (TensorFlow's op-level profiles need a
-  plug-in that is not installed here; removing a part and timing the rest is
-  as informative for a step of a few operations): one full step; one without
-  the update (negatives, gathers, loss and gradients only); one with the
-  duplicate merge but no optimizer update; each in ms per step, over
-  ``--steps`` steps after a warm-up. The engine's update is replaced on one
-  engine at a time (``engine_for(..., update=...)``), never on its class.
+* **parts of a step**, by ablation: one full step; one without the update
+  (negatives, gathers, loss and gradients only: each gradient is kept in use,
+  or TensorFlow would drop its computation); one with the duplicate merge but
+  no optimizer update; each in ms per step, over ``--steps`` steps after a
+  warm-up. The engine's update is replaced on one engine at a time
+  (``engine_for(..., update=...)``), never on its class;
+* **operations** (``--ops``): TensorFlow's own profiler
+  (``tf.profiler.experimental``) records ``--steps`` full steps, and the
+  thread time of each kind of operation, summed over TensorFlow's threads, is
+  printed per step. The trace is read with the ``xplane`` protocol buffer
+  that TensorFlow ships, so no profiler plug-in is needed.
 """
 
 import time
@@ -53,7 +57,15 @@ def phases(X, params):
 
 
 def _no_update(merge_rows, ctx, table, index, grad):
-    return None
+    import tensorflow as tf
+
+    # Each gradient must still be computed: TensorFlow drops the operations whose
+    # results nothing uses, and a step without any update measured 1.7 ms less than
+    # one that kept a gradient alive (films, batch 4096).
+    if not isinstance(index, (list, tuple)):
+        index, grad = [index], [grad]
+    for rows, part in zip(index, grad):
+        table.scatter_sub(tf.IndexedSlices(0.0 * part[:1], rows[:1]))
 
 
 def _merge_only(merge_rows, ctx, table, index, grad):
@@ -87,9 +99,52 @@ def step_parts(X, params, steps):
     print(f"  optimizer update (scatter)              {full_ms - merge_ms:6.2f} ms")
 
 
+def op_profile(X, params, steps, top=15):
+    """Thread time per step of each kind of TensorFlow operation, from its profiler."""
+    import collections
+    import tempfile
+    from pathlib import Path
+
+    import tensorflow as tf
+    from tensorflow.tsl.profiler.protobuf import xplane_pb2
+
+    from sklearn_linkembed import LinkEmbedder
+
+    engine = _common.engine_for(LinkEmbedder(random_state=0, **params), X)
+    batches = engine.epoch_batches(0)[:steps]
+    engine.train(batches[:2], 0)  # tracing and compiling stay out of the trace
+    with tempfile.TemporaryDirectory() as logdir:
+        tf.profiler.experimental.start(logdir)
+        engine.train(batches, 0)
+        tf.profiler.experimental.stop()
+        space = xplane_pb2.XSpace()
+        space.ParseFromString(next(Path(logdir).rglob("*.xplane.pb")).read_bytes())
+    ms = collections.Counter()
+    for plane in space.planes:
+        names = plane.event_metadata
+        for line in plane.lines:
+            if not line.name.startswith("tf_Compute"):  # TensorFlow's worker threads
+                continue
+            for event in line.events:
+                name = names[event.metadata_id].name
+                if name == "CpuExecutable::ExecuteAsyncOnStream":
+                    kind = "XLA-compiled functions"
+                elif ":" in name and "::" not in name:  # "node name:op type"
+                    kind = name.rsplit(":", 1)[1]
+                else:  # the executor's own spans, which contain the operations
+                    continue
+                ms[kind] += event.duration_ps / 1e9 / len(batches)
+    print(f"operations, thread ms per step over {len(batches)} steps "
+          f"(summed over threads; total {sum(ms.values()):.2f}):")
+    for op, value in ms.most_common(top):
+        print(f"  {op:40s} {value:6.2f}")
+
+
 def main(argv=None):
     parser = _common.make_parser(__doc__, results=False, params=True)
     parser.add_argument("--steps", type=int, default=200, help="steps timed per variant")
+    parser.add_argument("--ops", action="store_true",
+                        help="also profile the operations of --steps steps")
     args = parser.parse_args(argv)
     _common.import_tensorflow()  # before any clock
 
@@ -97,6 +152,8 @@ def main(argv=None):
     print(data.describe())
     phases(data.X, args.params)
     step_parts(data.X, args.params, args.steps)
+    if args.ops:
+        op_profile(data.X, args.params, args.steps)
 
 
 if __name__ == "__main__":
