@@ -152,8 +152,9 @@ class _LazyOptimizer:
         Every update gathers the rows, computes their new values as whole
         blocks and writes them back with ``scatter_update``. TensorFlow's fused
         row-sparse kernels (``ResourceSparseApplyAdagradV2``, ``scatter_sub``)
-        evaluate one small expression per row; these block operations gave the
-        same bits in a third to half of the time (benchmarks/profile_step.py).
+        evaluate one small expression per row; the blocks give the same bits
+        faster (Adagrad on 6,377 rows: 1.38 against 2.10 ms; the docs'
+        performance page).
         """
         lr = tf.constant(self.learning_rate, tf.float32)
         if self.name == "sgd":
@@ -405,8 +406,8 @@ class Trainer:
         context link ``c`` of each true pair are scored against their group's
         shared negatives in one batched product (a group's rows, then its
         context links), and both gradients come from one product each way;
-        the taped version took six products and summed their parts
-        (benchmarks/profile_step.py). ``test_engine`` checks it against the tape.
+        the taped version took six products and summed their parts (the docs'
+        performance page). ``test_engine`` checks it against the tape.
         """
         k, share, n_groups, batch = (self.negative_ratio, self.share, self.n_groups,
                                      self.local_batch)
