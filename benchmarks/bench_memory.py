@@ -43,7 +43,8 @@ import scipy.sparse as sp
 from . import _common
 
 MIB = 1024**2
-_SLOTS = {"sgd": 0, "adagrad": 1, "adam": 2, "nadam": 2}
+# Optimizer state per coordinate of a vector (row-wise Adagrad: one float per row).
+_SLOTS = {"sgd": 0, "adagrad": 1, "adam": 2, "nadam": 2, "rowwise_adagrad": None}
 
 
 def _numpy_graph(n_rows, n_links, n_pairs, seed):
@@ -119,8 +120,9 @@ def main(argv=None):
     output = emb.link_output_vectors_
     vectors = (emb.row_vectors_.vectors.nbytes + emb.link_vectors_.vectors.nbytes
                + (output.vectors.nbytes if output is not None else 0)) / MIB
-    optimizer = "adagrad" if args.optimizer == "auto" else args.optimizer
-    state = vectors * (1 + _SLOTS.get(optimizer, 2))
+    optimizer = "rowwise_adagrad" if args.optimizer == "auto" else args.optimizer  # logistic
+    slots = _SLOTS.get(optimizer, 2)
+    state = vectors * (1 + (1 / args.embedding_size if slots is None else slots))
     # The engine's pair bitmap: a bit per row x link cell while small or dense enough,
     # else 32 to 64 bits per pair hashed (NegativeSampler.pair_bitmap, on the same graph).
     hash_bits = NegativeSampler(X, min_count=args.min_count).bitmap_hash_bits

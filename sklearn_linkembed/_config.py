@@ -21,7 +21,7 @@ class TrainingConfig:
     negative_sampling: str  # "link" or "pair"
     negative_sharing: int
     loss: str  # "cosine_mse" or "logistic"
-    optimizer: str  # "sgd", "nadam", "adam" or "adagrad"
+    optimizer: str  # "sgd", "nadam", "adam", "adagrad" or "rowwise_adagrad"
     learning_rate: float
     seed: int
     # Weight of the term where another link of the row predicts each link (0: none); the

@@ -144,6 +144,8 @@ class _LazyOptimizer:
             slots = []
         elif self.name == "adagrad":  # zero start (as PyTorch): the first step is lr * sign(grad)
             slots = [tf.Variable(tf.zeros_like(table), trainable=False)]
+        elif self.name == "rowwise_adagrad":  # one accumulator per row, not per coordinate
+            slots = [tf.Variable(tf.zeros(table.shape[:1]), trainable=False)]
         else:  # both Adam moments in one table: one gather and one scatter per step
             n, d = table.shape
             slots = [tf.Variable(tf.zeros([n, 2 * d]), trainable=False)]
@@ -171,6 +173,14 @@ class _LazyOptimizer:
             accum_rows = tf.gather(accum, index) + grad * grad
             accum.scatter_update(tf.IndexedSlices(accum_rows, index))
             step = lr * grad / (tf.sqrt(accum_rows) + _EPSILON)
+        elif self.name == "rowwise_adagrad":
+            # As FBGEMM's and TorchRec's row-wise Adagrad for embedding tables: a row
+            # accumulates the mean square of its gradient's coordinates, so its state
+            # is one float, not a second table, and a step moves one float per row.
+            (accum,) = slots
+            accum_rows = tf.gather(accum, index) + tf.reduce_mean(grad * grad, 1)
+            accum.scatter_update(tf.IndexedSlices(accum_rows, index))
+            step = grad * (lr / (tf.sqrt(accum_rows) + _EPSILON))[:, None]
         else:
             (moments,) = slots
             t = tf.cast(self.iterations + 1, tf.float32)

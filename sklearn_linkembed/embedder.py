@@ -35,8 +35,9 @@ logger = logging.getLogger(__name__)
 # Examples per call into the compiled training loop: large enough to hide the
 # call overhead, small enough for a lively progress bar.
 _EXAMPLES_PER_CALL = 2_000_000
-# float32 tables per row of the embedding and of the optimizer's state, by optimizer.
-_TABLES_PER_OPTIMIZER = {"sgd": 1, "adagrad": 2, "adam": 3, "nadam": 3}
+# float32 tables per row of the embedding and of the optimizer's state, by optimizer
+# (row-wise Adagrad's state is one float per row: it is added apart).
+_TABLES_PER_OPTIMIZER = {"sgd": 1, "adagrad": 2, "adam": 3, "nadam": 3, "rowwise_adagrad": 1}
 # Weight of log(link degree) in link_scores with link context (benchmarks/bench_ranking.py).
 _POPULARITY_WEIGHT = 0.1
 # Rows ranked after each epoch for early stopping: enough for a steady Recall@10.
@@ -44,7 +45,8 @@ _VALIDATION_ROWS = 2000
 # Rows scored at once by recommend: bounds the (rows x links) score block.
 _ROWS_PER_BLOCK = 1024
 # learning_rate="auto", by optimizer (benchmarks/bench_ranking.py and bench_defaults.py).
-_AUTO_LEARNING_RATE = {"sgd": 0.02, "adagrad": 0.25, "adam": 0.02, "nadam": 0.02}
+_AUTO_LEARNING_RATE = {"sgd": 0.02, "adagrad": 0.25, "adam": 0.02, "nadam": 0.02,
+                       "rowwise_adagrad": 0.15}
 
 
 class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -92,14 +94,18 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         ``"logistic"``: ``-log sigmoid(label * row.link)`` (skip-gram negative
         sampling). ``"cosine_mse"``: ``(cos(row, link) - label) ** 2``, labels
         +1 / -1 (the notebook's ``Dot(normalize=True)`` with MSE).
-    optimizer : {"auto", "sgd", "nadam", "adam", "adagrad"}, default="auto"
+    optimizer : {"auto", "sgd", "nadam", "adam", "adagrad", "rowwise_adagrad"}, \
+            default="auto"
         Updates touch only the rows in the batch (lazy Adam and Nadam).
-        ``"auto"`` is ``"adagrad"`` for ``logistic`` and ``"sgd"`` for
+        ``"rowwise_adagrad"`` is Adagrad with one accumulator per row (the mean
+        square of its gradients' coordinates), as in FBGEMM and TorchRec: its
+        state is one float per row instead of a second table.
+        ``"auto"`` is ``"rowwise_adagrad"`` for ``logistic`` and ``"sgd"`` for
         ``cosine_mse``, the fastest to good rankings measured in
         benchmarks/README.md (the notebook: ``"nadam"``).
     learning_rate : float or "auto", default="auto"
-        Step size of the optimizer; ``"auto"`` is 0.25 for Adagrad, 0.02 for the
-        others. For ``"sgd"`` it multiplies the gradient of each example's loss,
+        Step size of the optimizer; ``"auto"`` is 0.15 for row-wise Adagrad,
+        0.25 for Adagrad, 0.02 for the others. For ``"sgd"`` it multiplies the gradient of each example's loss,
         as word2vec's ``alpha``; the adaptive optimizers do not depend on the
         loss's scale (the notebook: Keras' 0.001 with Nadam).
     negative_power : float, default=0.75
@@ -224,7 +230,8 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "epochs": [Interval(Integral, 1, None, closed="left")],
         "loss": [StrOptions({"cosine_mse", "logistic"})],
-        "optimizer": [StrOptions({"auto", "sgd", "nadam", "adam", "adagrad"})],
+        "optimizer": [StrOptions({"auto", "sgd", "nadam", "adam", "adagrad",
+                                  "rowwise_adagrad"})],
         "learning_rate": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
         "negative_power": [Interval(Real, 0, None, closed="left")],
         "negative_sampling": [StrOptions({"pair", "link"})],
@@ -384,8 +391,9 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
     def _check_table_memory(self, n_rows, n_links):
         """Refuse tables larger than this machine's memory before TensorFlow tries to allocate."""
         n_link_tables = 2 if self._link_context() else 1
-        n_bytes = ((n_rows + n_link_tables * n_links) * self.embedding_size * 4
-                   * _TABLES_PER_OPTIMIZER[self._optimizer()])
+        floats = self.embedding_size * _TABLES_PER_OPTIMIZER[self._optimizer()]
+        floats += self._optimizer() == "rowwise_adagrad"
+        n_bytes = (n_rows + n_link_tables * n_links) * floats * 4
         total = _physical_memory()
         if total is not None and n_bytes > total:
             raise MemoryError(
@@ -397,7 +405,7 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
     def _optimizer(self):
         if self.optimizer != "auto":
             return self.optimizer
-        return "sgd" if self.loss == "cosine_mse" else "adagrad"
+        return "sgd" if self.loss == "cosine_mse" else "rowwise_adagrad"
 
     def _learning_rate(self):
         if self.learning_rate != "auto":

@@ -161,10 +161,10 @@ def test_sparse_and_dense_inputs_agree(planted):
 
 
 @pytest.mark.parametrize("loss", ["cosine_mse", "logistic"])
-@pytest.mark.parametrize("optimizer", ["nadam", "adam", "adagrad", "sgd"])
+@pytest.mark.parametrize("optimizer", ["nadam", "adam", "adagrad", "rowwise_adagrad", "sgd"])
 def test_every_loss_and_optimizer_learns_the_communities(planted, loss, optimizer):
     X, communities = planted
-    lr = {"sgd": 0.02, "adagrad": 0.1}.get(optimizer, 0.01)
+    lr = {"sgd": 0.02, "adagrad": 0.1, "rowwise_adagrad": 0.1}.get(optimizer, 0.01)
     emb = LinkEmbedder(embedding_size=16, epochs=4, batch_size=256, loss=loss,
                        optimizer=optimizer, learning_rate=lr,
                        link_context=1.0 if loss == "logistic" else 0.0, random_state=0).fit(X)
@@ -300,7 +300,7 @@ def test_cross_type_query_links_that_describe_a_row():
     assert sorted(k for k, _ in answer) == sorted(emb.links_)
 
 
-def test_auto_optimizer_is_adagrad_for_logistic_and_sgd_for_cosine(planted, monkeypatch):
+def test_auto_optimizer_is_rowwise_adagrad_for_logistic_and_sgd_for_cosine(planted, monkeypatch):
     X, _ = planted
     from sklearn_linkembed import _engine
 
@@ -314,7 +314,7 @@ def test_auto_optimizer_is_adagrad_for_logistic_and_sgd_for_cosine(planted, monk
     monkeypatch.setattr(_engine._LazyOptimizer, "__init__", spy)
     LinkEmbedder(embedding_size=4, epochs=1, random_state=0).fit(X)
     LinkEmbedder(embedding_size=4, epochs=1, loss="cosine_mse", random_state=0).fit(X)
-    assert seen == ["adagrad", "sgd"]
+    assert seen == ["rowwise_adagrad", "sgd"]
 
 
 @pytest.mark.parametrize("params", [{"loss": "cosine_mse"}, {"negative_sampling": "pair"},

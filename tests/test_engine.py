@@ -15,7 +15,7 @@ def sampler():
 
 
 @pytest.mark.parametrize("negative_sampling", ["pair", "link"])
-@pytest.mark.parametrize("optimizer", ["nadam", "adam", "adagrad", "sgd"])
+@pytest.mark.parametrize("optimizer", ["nadam", "adam", "adagrad", "rowwise_adagrad", "sgd"])
 def test_a_step_updates_only_the_rows_it_touches(sampler, optimizer, negative_sampling,
                                                  make_trainer):
     trainer = make_trainer(sampler, embedding_size=6, loss="cosine_mse", optimizer=optimizer,
@@ -34,7 +34,8 @@ def test_a_step_updates_only_the_rows_it_touches(sampler, optimizer, negative_sa
     assert set(sampler.pair_rows[:8].tolist()) <= rows_changed
     for slot in trainer.optimizer.slots.values():
         for variable in slot:
-            assert np.count_nonzero(np.abs(variable.numpy()).sum(axis=1)) <= 8 * 3
+            state = variable.numpy().reshape(len(variable.numpy()), -1)
+            assert np.count_nonzero(np.abs(state).sum(axis=1)) <= 8 * 3
 
 
 def test_padding_of_the_last_batch_changes_nothing(sampler, make_trainer):
@@ -240,6 +241,37 @@ def test_merge_and_block_updates_give_tensorflows_fused_kernels_bits():
                 fused.scatter_sub(tf.IndexedSlices(0.25 * merged, unique))
         np.testing.assert_array_equal(table.numpy(), fused.numpy())
         assert not np.array_equal(table.numpy(), start)
+
+
+def test_rowwise_adagrad_keeps_one_accumulator_per_row():
+    """Row-wise Adagrad: a row's accumulator sums the mean square of its gradients, and
+    its step is the gradient over the accumulator's root, whole rows at a time."""
+    import tensorflow as tf
+
+    from sklearn_linkembed import _engine
+
+    rng = np.random.default_rng(1)
+    start = rng.normal(size=(6, 4)).astype(np.float32)
+    optimizer = _engine._LazyOptimizer("rowwise_adagrad", 0.5)
+    table = optimizer.track(tf.Variable(start))
+    (accum,) = optimizer.slots[table.ref()]
+    assert accum.shape == (6,)
+    expected, expected_accum = start.astype(np.float64), np.zeros(6)
+    for rows in ([0, 3], [3, 5], [3]):
+        grad = rng.normal(size=(len(rows), 4)).astype(np.float32)
+        optimizer.apply(table, tf.constant(rows), tf.constant(grad), accum)
+        expected_accum[rows] += (grad.astype(np.float64) ** 2).mean(axis=1)
+        expected[rows] -= 0.5 * grad / (np.sqrt(expected_accum[rows])[:, None] + 1e-7)
+    np.testing.assert_allclose(accum.numpy(), expected_accum, rtol=1e-6)
+    np.testing.assert_allclose(table.numpy(), expected, rtol=1e-5, atol=1e-6)
+    untouched = [1, 2, 4]
+    np.testing.assert_array_equal(table.numpy()[untouched], start[untouched])
+    assert not accum.numpy()[untouched].any()
+    # The first step of a row moves it by lr * grad / rms(grad): a step of length lr * sqrt(d).
+    first = optimizer.track(tf.Variable(start))
+    grad = rng.normal(size=(1, 4)).astype(np.float32)
+    optimizer.apply(first, tf.constant([2]), tf.constant(grad), *optimizer.slots[first.ref()])
+    np.testing.assert_allclose(np.linalg.norm(start[2] - first.numpy()[2]), 0.5 * 2, rtol=1e-5)
 
 
 @pytest.mark.parametrize("sharing, batch_size", [(4, 12), (3, 10), (1, 5)])

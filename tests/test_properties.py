@@ -43,7 +43,7 @@ PARAMS = st.fixed_dictionaries({
     "batch_size": st.integers(1, 16),
     "epochs": st.integers(1, 2),
     "loss": st.sampled_from(["cosine_mse", "logistic"]),
-    "optimizer": st.sampled_from(["nadam", "adam", "adagrad", "sgd"]),
+    "optimizer": st.sampled_from(["nadam", "adam", "adagrad", "rowwise_adagrad", "sgd"]),
     "negative_power": st.sampled_from([0.0, 0.75]),
     "min_count": st.integers(1, 2),
     "normalize": st.booleans(),
