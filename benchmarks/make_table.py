@@ -62,6 +62,14 @@ COLUMNS = {
         ("Hits@10", "hits@10", "{:.3f}"),
         ("Rotten Tomatoes ratio", "rt_ratio", "{:.3f}"),
     ]),
+    "bench_settings": ("Settings over seeds, full ranking (`bench_settings.py`)", [
+        ("graph", "data", "{}"),
+        ("parameters (on top of the defaults)", "params", "`{}`"),
+        ("seed", "seed", "{}"),
+        ("fit s", "fit_s", "{:,.2f}"),
+        ("Recall@10", "recall@10", "{:.4f}"),
+        ("NDCG@10", "ndcg@10", "{:.4f}"),
+    ]),
     "bench_ranking": ("Full rankings and neighbours (`bench_ranking.py`)", [
         ("graph", "data", "{}"),
         ("method", "method", "{}"),

@@ -32,7 +32,8 @@ print(links["Rogue One"][:8])
 # ----------------
 # The defaults: skip-gram negative sampling with a link-context term (each
 # true pair is also predicted from another link of the same film), 100
-# dimensions, 5 epochs, Adagrad (see :ref:`model` and :ref:`hyperparameters`).
+# dimensions, 5 epochs, row-wise Adagrad (see :ref:`model` and
+# :ref:`hyperparameters`).
 # A film's vector is the mean of its links' input vectors.
 # ``LinkEmbedder(**LinkEmbedder.NOTEBOOK)`` would train the notebook's own
 # cosine-MSE model instead.
