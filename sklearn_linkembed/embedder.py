@@ -340,7 +340,9 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         finally:  # the TensorFlow tables go before the row vectors are made, or at once
             trainer.release()  # if training stops (Ctrl-C, divergence)
         del trainer, pairs
-        links = KeyedVectors(tables[0], self.vocabulary_.link_keys)
+        # Fresh arrays of this fit: kept, not copied (a copy of the row vectors was
+        # the peak of a 20-million-pair fit's memory).
+        links = KeyedVectors(tables[0], self.vocabulary_.link_keys, copy=False)
         output = tables[1] if config.link_context else None
         counts = column_counts(graph.csr)
         state = _FittedState(self.vocabulary_, links, counts, loss_curve,
@@ -349,7 +351,7 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         state.apply(self)
         rows = self._fold_in(graph.csr)
         keys = graph.row_keys if graph.row_keys is not None else list(range(rows.shape[0]))
-        self.row_vectors_ = KeyedVectors(rows, keys)
+        self.row_vectors_ = KeyedVectors(rows, keys, copy=False)
 
     def _encode(self, X, *, reset):
         """The graph of ``X`` through the vocabulary, learnt from ``X`` when ``reset``."""
@@ -960,10 +962,11 @@ class _FittedState:
         est.link_vectors_ = self.link_vectors
         keys = self.link_vectors.index_to_key
         if self.link_output_vectors is None:  # one table, scored by cosine
-            est.link_output_vectors_ = KeyedVectors(unit_rows(self.link_vectors.vectors), keys)
+            est.link_output_vectors_ = KeyedVectors(unit_rows(self.link_vectors.vectors), keys,
+                                                    copy=False)
             est.link_bias_ = np.zeros(len(keys), dtype=np.float32)
         else:
-            est.link_output_vectors_ = KeyedVectors(self.link_output_vectors, keys)
+            est.link_output_vectors_ = KeyedVectors(self.link_output_vectors, keys, copy=False)
             est.link_bias_ = (_POPULARITY_WEIGHT
                               * np.log(np.maximum(self.link_counts, 1))).astype(np.float32)
         est._rows_are_means = self.link_output_vectors is not None

@@ -243,6 +243,23 @@ def test_merge_and_block_updates_give_tensorflows_fused_kernels_bits():
         assert not np.array_equal(table.numpy(), start)
 
 
+@pytest.mark.parametrize("n, d, block", [(7, 3, 6), (1000, 5, 1 << 20), (33, 4, 40)])
+def test_initial_tables_are_tensorflows_uniform_draws_bit_for_bit(n, d, block, monkeypatch):
+    """Tables scaled in place, a block at a time, equal ``tf.random.stateless_uniform``."""
+    import tensorflow as tf
+
+    from sklearn_linkembed import _engine
+
+    monkeypatch.setattr(_engine, "_INIT_BLOCK", block)  # several blocks, one, a partial one
+    for seed in ([3, 1], [2**31 - 2, 7]):
+        table = _engine._initial_table(n, d, seed, "t")
+        expected = tf.random.stateless_uniform([n, d], seed, minval=-0.05, maxval=0.05)
+        np.testing.assert_array_equal(table.numpy(), expected.numpy())
+        plain = _engine._initial_table(n, d, seed, "t", in_place=False)
+        np.testing.assert_array_equal(plain.numpy(), expected.numpy())
+    assert np.abs(table.numpy()).max() <= 0.05 and table.numpy().std() > 0.02
+
+
 def test_rowwise_adagrad_keeps_one_accumulator_per_row():
     """Row-wise Adagrad: a row's accumulator sums the mean square of its gradients, and
     its step is the gradient over the accumulator's root, whole rows at a time."""

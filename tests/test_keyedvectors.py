@@ -925,3 +925,16 @@ def test_projector_dataframe_is_aligned_by_label(tmp_path, titles):
 def test_projector_metadata_of_wrong_length_raises(tmp_path, titles):
     with pytest.raises(ValueError, match="expected 8"):
         titles.export_projector(tmp_path, metadata={"year": [1, 2]})
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_vectors_with_nan_or_infinity_are_refused_and_huge_finite_ones_kept(bad):
+    huge = np.full((3, 2), np.finfo(np.float32).max / 2, dtype=np.float32)  # their sum overflows
+    kv = KeyedVectors(huge, ["a", "b", "c"], copy=False)
+    assert np.shares_memory(kv.vectors, huge) and not kv.vectors.flags.writeable
+    vectors = huge.copy()
+    vectors[1, 0] = bad
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        KeyedVectors(vectors, ["a", "b", "c"])
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        kv.most_similar(vectors[1], topn=1)
