@@ -98,13 +98,8 @@ def _print_table(rows, n_seeds):
 
 
 def _checked_config(text):
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"--configs entries are JSON objects; got {text!r}: {exc}") from exc
-    if not isinstance(value, dict):
-        raise ValueError(f"--configs entries are JSON objects; got {text!r}")
-    return json.dumps(value, sort_keys=True)
+    """A ``--configs`` entry: a JSON object (``_common.json_object``), as canonical text."""
+    return json.dumps(_common.json_object(text), sort_keys=True)
 
 
 if __name__ == "__main__":
