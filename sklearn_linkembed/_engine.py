@@ -100,9 +100,10 @@ def _initial_table(n, d, seed, name, *, in_place=True):
 
     TensorFlow's op holds its draws, their scaled copy and the result at once,
     three times a table (1,145 MiB at its peak for a 381 MiB table of 1,000,000
-    x 100; this function: 404 MiB; scratch measurement); here the variable
-    takes the draws and scales them in
-    place, ``_INIT_BLOCK`` floats at a time, the same operations in the same order.
+    x 100; this function: 404 MiB; scratch measurement). Here the variable
+    takes the draws and scales them in place, ``_INIT_BLOCK`` floats at a time,
+    with the same operations in the same order. Distributed variables
+    (``in_place=False``) are made as TensorFlow makes them.
     """
     minval, maxval = tf.constant(-_INIT_SCALE), tf.constant(_INIT_SCALE)
     if not in_place:
@@ -261,8 +262,9 @@ class Trainer:
         # With a link-context term links have two tables, as word2vec's syn0 and
         # syn1neg: input vectors (links as contexts) and output vectors (as targets).
         self.context_weight = float(config.link_context)
-        # Scaling in place needs slices of a plain variable, not of a distributed one.
-        in_place = self.strategy is tf.distribute.get_strategy() and not tf.distribute.has_strategy()
+        # Tables are scaled in place (gathers and scatters) only as plain variables.
+        in_place = (self.strategy is tf.distribute.get_strategy()
+                    and not tf.distribute.has_strategy())
         with self.strategy.scope():
             def table(n, salt, name):
                 return _initial_table(n, config.embedding_size, [self.seed, salt], name,

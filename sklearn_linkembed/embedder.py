@@ -35,9 +35,9 @@ logger = logging.getLogger(__name__)
 # Examples per call into the compiled training loop: large enough to hide the
 # call overhead, small enough for a lively progress bar.
 _EXAMPLES_PER_CALL = 2_000_000
-# float32 tables per row of the embedding and of the optimizer's state, by optimizer
-# (row-wise Adagrad's state is one float per row: it is added apart).
-_TABLES_PER_OPTIMIZER = {"sgd": 1, "adagrad": 2, "adam": 3, "nadam": 3, "rowwise_adagrad": 1}
+# float32s of a vector and its optimizer state, by optimizer: (per coordinate, per vector).
+_FLOATS_PER_VECTOR = {"sgd": (1, 0), "adagrad": (2, 0), "adam": (3, 0), "nadam": (3, 0),
+                      "rowwise_adagrad": (1, 1)}
 # Weight of log(link degree) in link_scores with link context (benchmarks/bench_ranking.py).
 _POPULARITY_WEIGHT = 0.1
 # Rows ranked after each epoch for early stopping: enough for a steady Recall@10.
@@ -105,9 +105,10 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         benchmarks/README.md (the notebook: ``"nadam"``).
     learning_rate : float or "auto", default="auto"
         Step size of the optimizer; ``"auto"`` is 0.15 for row-wise Adagrad,
-        0.25 for Adagrad, 0.02 for the others. For ``"sgd"`` it multiplies the gradient of each example's loss,
-        as word2vec's ``alpha``; the adaptive optimizers do not depend on the
-        loss's scale (the notebook: Keras' 0.001 with Nadam).
+        0.25 for Adagrad, 0.02 for the others. For ``"sgd"`` it multiplies the
+        gradient of each example's loss, as word2vec's ``alpha``; the adaptive
+        optimizers do not depend on the loss's scale (the notebook: Keras'
+        0.001 with Nadam).
     negative_power : float, default=0.75
         Links of non-pairs are drawn in proportion to ``degree ** negative_power``:
         0 is uniform (the notebook), 0.75 is word2vec's choice.
@@ -393,8 +394,8 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
     def _check_table_memory(self, n_rows, n_links):
         """Refuse tables larger than this machine's memory before TensorFlow tries to allocate."""
         n_link_tables = 2 if self._link_context() else 1
-        floats = self.embedding_size * _TABLES_PER_OPTIMIZER[self._optimizer()]
-        floats += self._optimizer() == "rowwise_adagrad"
+        per_coordinate, per_vector = _FLOATS_PER_VECTOR[self._optimizer()]
+        floats = self.embedding_size * per_coordinate + per_vector
         n_bytes = (n_rows + n_link_tables * n_links) * floats * 4
         total = _physical_memory()
         if total is not None and n_bytes > total:
