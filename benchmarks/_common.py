@@ -402,7 +402,7 @@ def engine_for(estimator, X, *, seed=0, strategy=None, update=None):
       ``train(batches, first_step)``, ``link_vectors()`` and ``row_vectors()``;
     * for ``update``: ``Trainer._apply(ctx, table, index, grad)``, the update of
       one table by one step's gradient rows (``index`` and ``grad`` are lists of
-      parts for the output links), which every step calls for each table, and
+      parts: two for the output links, one for the other tables), which every step calls for each table, and
       ``Trainer._merge_rows(position, *grads)``, its merge of repeated rows;
     * for ``Engine.fold_in``, the row vectors as ``fit`` makes them after training
       (without ``normalize``): with a link-context term (``config.link_context``)

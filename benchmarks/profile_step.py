@@ -62,8 +62,6 @@ def _no_update(merge_rows, ctx, table, index, grad):
     # Each gradient must still be computed: TensorFlow drops the operations whose
     # results nothing uses, and a step without any update measured 1.7 ms less than
     # one that kept a gradient alive (films, batch 4096).
-    if not isinstance(index, (list, tuple)):
-        index, grad = [index], [grad]
     for rows, part in zip(index, grad):
         table.scatter_sub(tf.IndexedSlices(0.0 * part[:1], rows[:1]))
 
@@ -71,8 +69,6 @@ def _no_update(merge_rows, ctx, table, index, grad):
 def _merge_only(merge_rows, ctx, table, index, grad):
     import tensorflow as tf
 
-    if not isinstance(index, (list, tuple)):  # the output links' update comes in parts
-        index, grad = [index], [grad]
     index, position = tf.unique(tf.concat(index, 0))
     grad = merge_rows(position, *grad)[:tf.size(index)]
     table.scatter_sub(tf.IndexedSlices(0.0 * grad[:1], index[:1]))  # keep it alive

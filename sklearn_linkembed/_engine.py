@@ -389,8 +389,8 @@ class Trainer:
         u = tf.gather(self.row_table, rows)
         v = tf.gather(self.link_table, links)
         losses, grad_u, grad_v = self._loss_and_gradients(u, v, labels, weights)
-        self._apply(ctx, self.row_table, rows, grad_u)
-        self._apply(ctx, self.link_table, links, grad_v)
+        self._apply(ctx, self.row_table, [rows], [grad_u])
+        self._apply(ctx, self.link_table, [links], [grad_v])
         return tf.reduce_sum(losses), tf.reduce_sum(weights)
 
     def _link_step(self, ctx, pos, pos_rows, pos_links, pos_weights, valid, seed):
@@ -414,7 +414,7 @@ class Trainer:
         if not self.context_weight:
             loss, grad_u, grad_pos, grad_neg = self._link_loss_and_gradients(
                 u, v_pos, v_neg, pos_weights, neg_weights)
-            self._apply(ctx, self.row_table, pos_rows, grad_u)
+            self._apply(ctx, self.row_table, [pos_rows], [grad_u])
             self._apply(ctx, self.output_table, [pos_links, neg_links], [grad_pos, grad_neg])
             return loss, tf.reduce_sum(pos_weights) + tf.reduce_sum(neg_weights)
         # Link context (item2vec, LINE 2nd order, Doc2Vec's dbow_words): another
@@ -426,8 +426,8 @@ class Trainer:
         cw = self.context_weight * ctx_ok
         loss, grad_u, grad_c, grad_pos, grad_neg = self._context_loss_and_gradients(
             u, c, v_pos, v_neg, pos_weights, neg_weights, cw)
-        self._apply(ctx, self.row_table, pos_rows, grad_u)
-        self._apply(ctx, self.link_table, ctx_links, grad_c)
+        self._apply(ctx, self.row_table, [pos_rows], [grad_u])
+        self._apply(ctx, self.link_table, [ctx_links], [grad_c])
         self._apply(ctx, self.output_table, [pos_links, neg_links], [grad_pos, grad_neg])
         return loss, (tf.reduce_sum(pos_weights) + tf.reduce_sum(neg_weights)) * (
             1.0 + self.context_weight)
@@ -531,11 +531,9 @@ class Trainer:
     def _apply(self, ctx, table, index, grad):
         """Merge the gradient rows of repeated indices and update ``table``'s rows.
 
-        ``index`` and ``grad`` may be lists of parts (the output links'
+        ``index`` and ``grad`` are lists of parts (two for the output links:
         true pairs and negatives), merged as if concatenated.
         """
-        if not isinstance(index, (list, tuple)):
-            index, grad = [index], [grad]
         if ctx.num_replicas_in_sync > 1:
             index = [ctx.all_gather(tf.concat(index, 0), axis=0)]
             grad = [ctx.all_gather(tf.concat(grad, 0), axis=0)]
