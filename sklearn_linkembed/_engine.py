@@ -82,6 +82,29 @@ def fibonacci_hash(keys, bits):
                                   (1 << bits) - 1)
 
 
+@tf.function(jit_compile=True, autograph=False)
+def _non_pair_mask(bitmap, rows, links, n_links, hash_bits):
+    """1.0 where (row, link) is not a true pair by ``bitmap`` (as ``Pairs.bitmap``), else 0.0.
+
+    ``rows`` and ``links`` broadcast (a column of rows against a matrix of
+    links: each true pair against its negatives). A chain of a dozen integer
+    operations on every (pair, negative) cell: compiled with XLA it is one loop
+    and a gather; as TensorFlow's kernels it took a ninth of a step (a films
+    step at batch 4096: 7.5 against 8.6 ms; at 512: 1.07 against 1.17 ms). One
+    function for all engines: it compiles once per bitmap and batch shape.
+    """
+    index = tf.cast(rows, tf.int64) * n_links + tf.cast(links, tf.int64)
+    if hash_bits is not None:  # as Pairs.bitmap_index
+        index = fibonacci_hash(index, hash_bits)
+    words = tf.gather(bitmap, tf.cast(tf.bitwise.right_shift(index, 5), tf.int32))
+    shift = tf.cast(tf.bitwise.bitwise_and(index, 31), tf.int32)
+    return tf.cast(1 - tf.bitwise.bitwise_and(tf.bitwise.right_shift(words, shift), 1),
+                   tf.float32)
+
+
+_non_pair_mask._omit_frequent_tracing_warning = True  # a shape per graph and batch, by design
+
+
 def pair_loss(u, v, labels, loss):
     """Per-example loss of row vectors ``u`` against link vectors ``v``.
 
@@ -257,6 +280,7 @@ class Trainer:
         # replica's batch is scored against the same k negative links.
         self.share = min(int(config.negative_sharing), self.local_batch)
         self.n_groups = -(-self.local_batch // self.share)
+        self._group = tf.constant(np.arange(self.local_batch, dtype=np.int32) // self.share)
         self.global_batch = self.local_batch * n_replicas
         self.seed = int(config.seed)
         # With a link-context term links have two tables, as word2vec's syn0 and
@@ -356,14 +380,9 @@ class Trainer:
         return tf.gather(self._link_draws, pick)
 
     def _not_pairs(self, rows, links):
-        """1.0 where (row, link) is not a true pair, from the pair bitmap."""
-        index = tf.cast(rows, tf.int64) * self.pairs.n_links + tf.cast(links, tf.int64)
-        if self._hash_bits is not None:  # as Pairs.bitmap_index
-            index = fibonacci_hash(index, self._hash_bits)
-        words = tf.gather(self._pair_bitmap, tf.cast(index // 32, tf.int32))
-        bit = tf.bitwise.bitwise_and(tf.bitwise.right_shift(words, tf.cast(index % 32, tf.int32)),
-                                     1)
-        return tf.cast(1 - bit, tf.float32)
+        """1.0 where (row, link) is not a true pair, from the pair bitmap (they broadcast)."""
+        return _non_pair_mask(self._pair_bitmap, rows, links,
+                          tf.constant(self.pairs.n_links, tf.int64), self._hash_bits)
 
     # -- one step on one replica ---------------------------------------------
     def _step(self, batch, seed):
@@ -403,11 +422,9 @@ class Trainer:
         """
         k, share, n_groups = self.negative_ratio, self.share, self.n_groups
         neg_links = self._negative_links(n_groups * k, seed)
-        group = tf.range(self.local_batch) // share
         # (true pair, negative) cells: mask the negatives that are true pairs of the row
-        cell_links = tf.gather(tf.reshape(neg_links, [n_groups, k]), group)
-        neg_ok = self._not_pairs(tf.repeat(pos_rows, k), tf.reshape(cell_links, [-1]))
-        neg_weights = tf.reshape(neg_ok, [-1, k]) * valid[:, None]
+        cell_links = tf.gather(tf.reshape(neg_links, [n_groups, k]), self._group)
+        neg_weights = self._not_pairs(pos_rows[:, None], cell_links) * valid[:, None]
         u = tf.gather(self.row_table, pos_rows)
         v_pos = tf.gather(self.output_table, pos_links)
         v_neg = tf.gather(self.output_table, neg_links)

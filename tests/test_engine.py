@@ -116,6 +116,38 @@ def test_numpy_and_tensorflow_hash_pair_keys_alike():
         np.testing.assert_array_equal(tf_hash(tf.constant(keys), bits).numpy(), expected)
 
 
+@pytest.mark.parametrize("hashed", [False, True])
+def test_compiled_pair_mask_flags_exactly_the_bitmaps_pairs(hashed, make_trainer, monkeypatch):
+    """The engine's XLA mask of (row, negative link) cells reads the bits Pairs.bitmap set:
+    every true pair is masked, and a non-pair only where its bit is a true pair's."""
+    import tensorflow as tf
+
+    from sklearn_linkembed import _pairs
+
+    if hashed:  # a graph this small gets a bit per cell unless told otherwise
+        monkeypatch.setattr(_pairs, "_SMALL_BITMAP_BITS", 0)
+        monkeypatch.setattr(_pairs, "_MAX_BITMAP_BITS_PER_PAIR", 1)
+    X = sp.random(300, 200, density=0.05, format="csr", random_state=1, dtype=np.float32)
+    X.data[:] = 1
+    sampler = NegativeSampler(X, batch_size=8, negative_ratio=3, min_count=1)
+    trainer = make_trainer(sampler, negative_sampling="link")
+    assert (trainer._hash_bits is not None) == hashed
+    words = sampler.pair_bitmap().view(np.uint32)
+    rng = np.random.RandomState(0)
+    rows = np.r_[sampler.pair_rows[:50], rng.randint(0, sampler.n_rows, 50)].astype(np.int32)
+    links = np.c_[sampler.pair_links[:50].tolist() + [0] * 50,
+                  rng.randint(0, sampler.n_links, (100, 4))].astype(np.int32)
+    mask = trainer._not_pairs(tf.constant(rows[:, None]), tf.constant(links)).numpy()
+    index = sampler.bitmap_index(rows[:, None].astype(np.int64) * sampler.n_links + links)
+    expected = 1 - ((words[index >> 5] >> (index & 31).astype(np.uint32)) & 1)
+    np.testing.assert_array_equal(mask, expected)
+    assert mask.shape == (100, 5) and not mask[:50, 0].any()  # true pairs are masked
+    pairs = sampler.is_pair(np.repeat(rows, 5), links.ravel()).reshape(100, 5)
+    assert (mask[pairs] == 0).all() and mask[~pairs].mean() > 0.9
+    if not hashed:
+        np.testing.assert_array_equal(mask, ~pairs)
+
+
 def test_final_tables_are_the_trained_ones_and_free_the_engine(sampler, make_trainer,
                                                                  monkeypatch):
     """fit's memory peak: the link tables are copied out only once the row table, the
