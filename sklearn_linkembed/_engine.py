@@ -4,6 +4,9 @@ This is the only module that imports TensorFlow. One call of the compiled
 ``_train_steps`` runs many steps of plain TensorFlow (no Keras ``fit``) under
 any ``tf.distribute`` strategy:
 
+* the traced function takes an engine's tables, optimizer state and graph
+  constants as arguments, so engines of one layout (a grid search's fits)
+  share one trace and TensorFlow's optimisation of it;
 * true pairs come from a seeded permutation made by the caller, and each
   replica takes its slice of the global batch, so every worker sees the same
   schedule without an input pipeline;
@@ -21,8 +24,10 @@ any ``tf.distribute`` strategy:
   links then have an input and an output table, as word2vec's syn0 and syn1neg.
 """
 
+import collections
 import gc
 import os
+import threading
 
 # oneDNN's caching allocator (on by default in TensorFlow's CPU builds) never hands
 # memory back and kept 3x a table's size resident for its initialisation; the system
@@ -76,6 +81,13 @@ _COLLECT_ABOVE_BYTES = 64 * 2**20
 _BETA_1, _BETA_2, _EPSILON = 0.9, 0.999, 1e-7
 # Arrays smaller than this are copied into the graph: sharing saves nothing there.
 _SHARE_ABOVE_BYTES = 2**20
+# Traced training steps kept for later engines of the same layout (Trainer._steps_function).
+_SHARED_STEPS = collections.OrderedDict()
+_SHARED_STEPS_KEEP = 8
+_SHARED_STEPS_LOCK = threading.Lock()  # fits may run in threads (joblib's threading backend)
+# A call of fewer steps than an earlier one is padded to that count (one shape, one
+# trace) while the padded batches take at most this much memory.
+_PAD_CALLS_UP_TO_BYTES = 64 * 2**20
 
 
 def fibonacci_hash(keys, bits):
@@ -121,6 +133,35 @@ def pair_loss(u, v, labels, loss):
     return tf.math.softplus(-labels * tf.reduce_sum(u * v, axis=1))
 
 
+@tf.function(jit_compile=True, autograph=False)
+def _pair_losses_and_gradients(u, v, labels, weights, loss):
+    """Weighted per-example losses and the gradients of their sum w.r.t. ``u`` and ``v``.
+
+    Compiled with XLA: the loss and its gradient are a chain of element-wise
+    operations that XLA fuses into a few loops.
+    """
+    with tf.GradientTape() as tape:
+        tape.watch([u, v])
+        losses = pair_loss(u, v, labels, loss) * weights
+        objective = tf.reduce_sum(losses)
+    grad_u, grad_v = tape.gradient(objective, [u, v])
+    return losses, grad_u, grad_v
+
+
+_pair_losses_and_gradients._omit_frequent_tracing_warning = True  # a shape per batch, by design
+
+
+def _variable(initial, name=None, trainable=True):
+    """A variable of ``initial`` whose static shape is unknown.
+
+    A traced step takes an engine's variables as arguments, traced by their
+    static shape: unknown, one trace serves the tables of every graph size and
+    embedding size (``Trainer._steps_function``). The kernels do not need it.
+    """
+    return tf.Variable(initial, name=name, trainable=trainable,
+                       shape=tf.TensorShape([None] * len(initial.shape)))
+
+
 def _initial_table(n, d, seed, name, *, in_place=True):
     """A variable of ``tf.random.stateless_uniform([n, d], seed, -s, s)``, bit for bit.
 
@@ -133,9 +174,9 @@ def _initial_table(n, d, seed, name, *, in_place=True):
     """
     minval, maxval = tf.constant(-_INIT_SCALE), tf.constant(_INIT_SCALE)
     if not in_place or n * d * 4 <= _INIT_IN_PLACE_ABOVE_BYTES:
-        return tf.Variable(tf.random.stateless_uniform([n, d], seed, minval, maxval), name=name)
+        return _variable(tf.random.stateless_uniform([n, d], seed, minval, maxval), name=name)
     key, counter = tf.raw_ops.StatelessRandomGetKeyCounter(seed=tf.constant(seed, tf.int64))
-    table = tf.Variable(tf.raw_ops.StatelessRandomUniformV2(
+    table = _variable(tf.raw_ops.StatelessRandomUniformV2(
         shape=[n, d], key=key, counter=counter, alg=tf.random.Algorithm.AUTO_SELECT.value,
         dtype=tf.float32), name=name)
     scale = maxval - minval
@@ -177,6 +218,24 @@ def _merge_rows(position, *grads):
 _merge_rows._omit_frequent_tracing_warning = True  # a shape per engine config, by design
 
 
+def _traced_steps(engine_of_state):
+    """A ``tf.function`` that runs ``engine_of_state(state)._train_steps``.
+
+    Shapes are relaxed when a call's differ from the trace's (``reduce_retracing``):
+    one trace then serves engines of every graph size. A batch count differs
+    from call to call, so it is an argument, not the batches' shape.
+    """
+    def run(state, batches, n_steps, first_step):
+        return engine_of_state(state)._train_steps(batches, n_steps, first_step)
+
+    function = tf.function(run, autograph=False, reduce_retracing=True)
+    # After a few fits in a process (a grid search) TensorFlow would warn of "retracing"
+    # that is by design; the attribute TensorFlow sets on its own restored functions
+    # turns that off.
+    function._omit_frequent_tracing_warning = True
+    return function
+
+
 class _LazyOptimizer:
     """Row-sparse optimizers: only the rows in the batch and their state change.
 
@@ -191,7 +250,7 @@ class _LazyOptimizer:
         self.iterations = tf.Variable(0, dtype=tf.int64, trainable=False, name="iterations")
         self.slots = {}
 
-    def track(self, table):
+    def track(self, table, n, d):
         """Make ``table``'s state variables; returns ``table``.
 
         Called as each table is made, not after all of them: a variable's
@@ -201,12 +260,11 @@ class _LazyOptimizer:
         if self.name == "sgd":
             slots = []
         elif self.name == "adagrad":  # zero start (as PyTorch): the first step is lr * sign(grad)
-            slots = [tf.Variable(tf.zeros_like(table), trainable=False)]
+            slots = [_variable(tf.zeros([n, d]), trainable=False)]
         elif self.name == "rowwise_adagrad":  # one accumulator per row, not per coordinate
-            slots = [tf.Variable(tf.zeros(table.shape[:1]), trainable=False)]
+            slots = [_variable(tf.zeros([n]), trainable=False)]
         else:  # both Adam moments in one table: one gather and one scatter per step
-            n, d = table.shape
-            slots = [tf.Variable(tf.zeros([n, 2 * d]), trainable=False)]
+            slots = [_variable(tf.zeros([n, 2 * d]), trainable=False)]
         self.slots[table.ref()] = slots
         return table
 
@@ -223,7 +281,7 @@ class _LazyOptimizer:
         faster (Adagrad on 6,377 rows: 1.38 against 2.10 ms; the docs'
         performance page).
         """
-        lr = tf.constant(self.learning_rate, tf.float32)
+        lr = tf.cast(self.learning_rate, tf.float32)  # a float, or a tensor in a shared step
         if self.name == "sgd":
             step = lr * grad
         elif self.name == "adagrad":  # as ResourceSparseApplyAdagradV2, bit for bit
@@ -283,9 +341,9 @@ class Trainer:
         # replica's batch is scored against the same k negative links.
         self.share = min(int(config.negative_sharing), self.local_batch)
         self.n_groups = -(-self.local_batch // self.share)
-        self._group = tf.constant(np.arange(self.local_batch, dtype=np.int32) // self.share)
         self.global_batch = self.local_batch * n_replicas
         self.seed = int(config.seed)
+        self.negative_sampling = config.negative_sampling
         # With a link-context term links have two tables, as word2vec's syn0 and
         # syn1neg: input vectors (links as contexts) and output vectors (as targets).
         self.context_weight = float(config.link_context)
@@ -293,19 +351,19 @@ class Trainer:
         in_place = (self.strategy is tf.distribute.get_strategy()
                     and not tf.distribute.has_strategy())
         with self.strategy.scope():
-            def table(n, salt, name):
-                return _initial_table(n, config.embedding_size, [self.seed, salt], name,
-                                      in_place=in_place)
+            def table(n, salt, name):  # and its optimizer state
+                d = config.embedding_size
+                return self.optimizer.track(
+                    _initial_table(n, d, [self.seed, salt], name, in_place=in_place), n, d)
 
             self.optimizer = _LazyOptimizer(config.optimizer, config.learning_rate)
-            track = self.optimizer.track
-            self.row_table = track(table(pairs.n_rows, 1, "row_embedding"))
-            self.link_table = track(table(pairs.n_links, 2, "link_embedding"))
+            self.row_table = table(pairs.n_rows, 1, "row_embedding")
+            self.link_table = table(pairs.n_links, 2, "link_embedding")
             # word2vec's syn1neg: links as targets get their own vectors; rows and
             # links as contexts score against them.
             self.output_table = self.link_table
             if self.context_weight:
-                self.output_table = track(table(pairs.n_links, 3, "output_link_embedding"))
+                self.output_table = table(pairs.n_links, 3, "output_link_embedding")
         # The pairs as CSR (they are in CSR order): a row's links are
         # pair_links[indptr[r]:indptr[r + 1]], and a pair's row is found by binary
         # search in indptr, so no per-pair row array is held (4 bytes a pair).
@@ -319,25 +377,88 @@ class Trainer:
         complement = pairs.complement() if config.negative_sampling == "pair" else None
         self._complement = self._constant(complement)
         self._link_draws = self._constant(pairs.unigram_table(config.negative_power))
-        self._loss_and_gradients = tf.function(self._loss_and_gradients, jit_compile=True,
-                                               autograph=False)
-        # Not XLA: its batched products are faster as TensorFlow's own kernels, and
-        # compiling added most of a second to the first epoch
-        # (benchmarks/profile_step.py: a synthetic-graph step 6.4 -> 4.7 ms).
-        self._link_loss_and_gradients = tf.function(self._link_loss_and_gradients,
-                                                    autograph=False)
+        # What differs between engines of one layout reaches the traced step as
+        # arguments (see _steps_function): tables, optimizer state, graph constants,
+        # sizes, seed and learning rate.
+        self._step_seed = tf.constant(self.seed, tf.int64)
+        self._n_rows = tf.constant(pairs.n_rows, tf.int32)
+        self._n_links = tf.constant(pairs.n_links, tf.int64)
         self._merge_rows = _merge_rows  # shared by every engine (its docstring says why)
-        self._train_steps = tf.function(
-            self._train_steps, autograph=False,
-            input_signature=[tf.TensorSpec([None, self.global_batch], tf.int32),
-                             tf.TensorSpec([], tf.int64)],
-        )
-        # Every engine traces its step once, for its own tables: after five fits in a
-        # process (a grid search) TensorFlow would warn of "retracing" that is by design.
-        # The attribute TensorFlow sets on its own restored functions turns that off.
-        for function in (self._train_steps, self._loss_and_gradients,
-                         self._link_loss_and_gradients):
-            function._omit_frequent_tracing_warning = True
+        self._own_steps = None
+        self._rows_per_call = 0
+        self._state_args = None
+
+    # Attributes a traced step reads that differ between engines of one layout.
+    _STATE = ("row_table", "link_table", "output_table", "_pair_links", "_indptr",
+              "_pair_weights", "_pair_bitmap", "_complement", "_link_draws", "_step_seed",
+              "_n_rows", "_n_links")
+    # Plain values that shape the traced step: engines that agree on them share it.
+    _LAYOUT = ("strategy", "loss", "negative_ratio", "negative_sampling", "local_batch", "share",
+               "n_groups", "global_batch", "context_weight", "_hash_bits", "_merge_rows")
+
+    def _state(self):
+        """The tensors and variables of this engine that a traced step reads."""
+        state = {name: getattr(self, name) for name in self._STATE}
+        optimizer = self.optimizer
+        state["output_table"] = None if self.output_table is self.link_table else self.output_table
+        state["slots"] = [optimizer.slots[t.ref()] for t in (self.row_table, self.link_table)]
+        if state["output_table"] is not None:
+            state["slots"].append(optimizer.slots[self.output_table.ref()])
+        state["iterations"] = optimizer.iterations
+        state["learning_rate"] = tf.constant(optimizer.learning_rate, tf.float32)
+        return state
+
+    @classmethod
+    def _from_state(cls, layout, optimizer_name, state):
+        """An engine that reads ``state`` (inside a trace): the step's code, unchanged, for
+        another engine's tables and constants."""
+        view = object.__new__(cls)
+        view.__dict__.update(layout)
+        view.__dict__.update({name: state[name] for name in cls._STATE})
+        if view.output_table is None:
+            view.output_table = view.link_table
+        tables = [view.row_table, view.link_table]
+        if view.output_table is not view.link_table:
+            tables.append(view.output_table)
+        optimizer = object.__new__(_LazyOptimizer)
+        optimizer.name = optimizer_name
+        optimizer.learning_rate = state["learning_rate"]
+        optimizer.iterations = state["iterations"]
+        optimizer.slots = {t.ref(): slots for t, slots in zip(tables, state["slots"], strict=True)}
+        view.optimizer = optimizer
+        return view
+
+    def _steps_function(self):
+        """The traced ``_train_steps`` for this engine, shared with engines of its layout.
+
+        Tracing the step and TensorFlow's first optimisation of its graph cost
+        about 0.2 s per engine; a grid search or cross-validation makes many
+        engines of one layout (the same strategy, loss, batch and negatives:
+        ``_LAYOUT``) in one process. They share one ``tf.function`` that takes
+        each engine's tables and constants as arguments (``_STATE``); shapes
+        are relaxed after the second graph size, so later engines reuse its
+        trace. The function holds no engine: only plain values and the strategy.
+        An engine with a method replaced on the instance (the benchmarks'
+        ablations) traces its own step.
+        """
+        if any(callable(getattr(type(self), name, None)) for name in vars(self)):
+            if self._own_steps is None:
+                self._own_steps = _traced_steps(lambda state: self)
+            return self._own_steps
+        layout = {name: getattr(self, name) for name in self._LAYOUT}
+        key = (type(self), self.optimizer.name, *(
+            (name, id(value) if name in ("strategy", "_merge_rows") else value)
+            for name, value in layout.items()))
+        with _SHARED_STEPS_LOCK:
+            function = _SHARED_STEPS.pop(key, None)
+            if function is None:
+                cls, name = type(self), self.optimizer.name
+                function = _traced_steps(lambda state: cls._from_state(layout, name, state))
+            if _SHARED_STEPS_KEEP:
+                _SHARED_STEPS[key] = function  # most recently used last
+                while len(_SHARED_STEPS) > _SHARED_STEPS_KEEP:
+                    _SHARED_STEPS.popitem(last=False)
+        return function
 
     def _constant(self, array):
         """``array`` as a constant tensor of the graph (``None`` stays ``None``).
@@ -363,7 +484,7 @@ class Trainer:
     # -- in-graph sampling ---------------------------------------------------
     def _negatives(self, n, seed):
         """``n`` random (row, link) non-pairs and a 0/1 mask of those that are not true pairs."""
-        n_links = self.pairs.n_links
+        n_links = self._n_links
         seed_rows, seed_links = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
         if self._complement is not None:
             pick = tf.random.stateless_uniform([n], seed_rows, 0, tf.size(self._complement,
@@ -371,21 +492,21 @@ class Trainer:
             keys = tf.gather(self._complement, pick)
             return (tf.cast(keys // n_links, tf.int32), tf.cast(keys % n_links, tf.int32),
                     tf.ones([n]))
-        rows = tf.random.stateless_uniform([n], seed_rows, 0, self.pairs.n_rows, tf.int32)
+        rows = tf.random.stateless_uniform([n], seed_rows, 0, self._n_rows, tf.int32)
         links = self._negative_links(n, seed_links)
         return rows, links, self._not_pairs(rows, links)
 
     def _negative_links(self, n, seed):
         """``n`` links drawn from the negative distribution (uniform or degree-weighted)."""
         if self._link_draws is None:
-            return tf.random.stateless_uniform([n], seed, 0, self.pairs.n_links, tf.int32)
+            return tf.random.stateless_uniform([n], seed, 0, tf.cast(self._n_links, tf.int32),
+                                               tf.int32)
         pick = tf.random.stateless_uniform([n], seed, 0, tf.size(self._link_draws), tf.int32)
         return tf.gather(self._link_draws, pick)
 
     def _not_pairs(self, rows, links):
         """1.0 where (row, link) is not a true pair, from the pair bitmap (they broadcast)."""
-        return _non_pair_mask(self._pair_bitmap, rows, links,
-                              tf.constant(self.pairs.n_links, tf.int64), self._hash_bits)
+        return _non_pair_mask(self._pair_bitmap, rows, links, self._n_links, self._hash_bits)
 
     # -- one step on one replica ---------------------------------------------
     def _step(self, batch, seed):
@@ -401,7 +522,7 @@ class Trainer:
         pos_weights = valid
         if self._pair_weights is not None:
             pos_weights *= tf.gather(self._pair_weights, pos)
-        if self.config.negative_sampling == "link":
+        if self.negative_sampling == "link":
             return self._link_step(ctx, pos, pos_rows, pos_links, pos_weights, valid, seed)
         neg_rows, neg_links, neg_ok = self._negatives(self.local_batch * k, seed)
         rows = tf.concat([pos_rows, neg_rows], 0)
@@ -410,7 +531,7 @@ class Trainer:
         weights = tf.concat([pos_weights, neg_ok * tf.repeat(valid, k)], 0)
         u = tf.gather(self.row_table, rows)
         v = tf.gather(self.link_table, links)
-        losses, grad_u, grad_v = self._loss_and_gradients(u, v, labels, weights)
+        losses, grad_u, grad_v = _pair_losses_and_gradients(u, v, labels, weights, self.loss)
         self._apply(ctx, self.row_table, [rows], [grad_u])
         self._apply(ctx, self.link_table, [links], [grad_v])
         return tf.reduce_sum(losses), tf.reduce_sum(weights)
@@ -426,7 +547,8 @@ class Trainer:
         k, n_groups = self.negative_ratio, self.n_groups
         neg_links = self._negative_links(n_groups * k, seed)
         # (true pair, negative) cells: mask the negatives that are true pairs of the row
-        cell_links = tf.gather(tf.reshape(neg_links, [n_groups, k]), self._group)
+        group = tf.constant(np.arange(self.local_batch, dtype=np.int32) // self.share)
+        cell_links = tf.gather(tf.reshape(neg_links, [n_groups, k]), group)
         neg_weights = self._not_pairs(pos_rows[:, None], cell_links) * valid[:, None]
         u = tf.gather(self.row_table, pos_rows)
         v_pos = tf.gather(self.output_table, pos_links)
@@ -535,19 +657,6 @@ class Trainer:
         grads = tape.gradient(loss, [u, v_pos, v_neg])
         return (loss, *grads)
 
-    def _loss_and_gradients(self, u, v, labels, weights):
-        """Weighted per-example losses and the gradients of their sum w.r.t. ``u`` and ``v``.
-
-        Compiled with XLA (see ``__init__``): the loss and its gradient are a
-        chain of element-wise operations that XLA fuses into a few loops.
-        """
-        with tf.GradientTape() as tape:
-            tape.watch([u, v])
-            losses = pair_loss(u, v, labels, self.loss) * weights
-            objective = tf.reduce_sum(losses)
-        grad_u, grad_v = tape.gradient(objective, [u, v])
-        return losses, grad_u, grad_v
-
     def _apply(self, ctx, table, index, grad):
         """Merge the gradient rows of repeated indices and update ``table``'s rows.
 
@@ -567,12 +676,12 @@ class Trainer:
         ctx.merge_call(update, args=(table, index, grad, self.optimizer.slots[table.ref()]))
 
     # -- many steps in one call ----------------------------------------------
-    def _train_steps(self, batches, first_step):
+    def _train_steps(self, batches, n_steps, first_step):
         # An explicit while_loop, traced without autograph: converting the step's
         # code with autograph took longer than a films epoch.
         def body(i, total_loss, total_weight):
             step = first_step + tf.cast(i, tf.int64)
-            seed = tf.stack([tf.constant(self.seed, tf.int64), step])
+            seed = tf.stack([self._step_seed, step])
             loss, weight = self.strategy.run(self._step, args=(batches[i], seed))
             with tf.control_dependencies([loss, weight]):
                 bump = self.optimizer.iterations.assign_add(1)
@@ -581,7 +690,7 @@ class Trainer:
                         total_weight + self.strategy.reduce("SUM", weight, axis=None))
 
         _, total_loss, total_weight = tf.while_loop(
-            lambda i, *_: i < tf.shape(batches)[0], body,
+            lambda i, *_: i < n_steps, body,
             (tf.constant(0), tf.constant(0.0), tf.constant(0.0)))
         return total_loss, total_weight
 
@@ -603,7 +712,19 @@ class Trainer:
 
     def train(self, batches, first_step):
         """Run the steps of ``batches``; returns (sum of weighted losses, sum of weights)."""
-        loss, weight = self._train_steps(tf.constant(batches), tf.constant(first_step, tf.int64))
+        n_steps = len(batches)
+        # Fewer steps than an earlier call (an epoch's last chunk) are padded to its
+        # count: one shape, so no second trace. The padding is not run.
+        if n_steps * self.global_batch * 4 <= _PAD_CALLS_UP_TO_BYTES:
+            self._rows_per_call = max(self._rows_per_call, n_steps)
+        if n_steps < self._rows_per_call:
+            padding = np.full((self._rows_per_call - n_steps, self.global_batch), -1, np.int32)
+            batches = np.concatenate([batches, padding])
+        if self._state_args is None:
+            self._state_args = self._state()
+        loss, weight = self._steps_function()(
+            self._state_args, tf.constant(batches, tf.int32), tf.constant(n_steps, tf.int32),
+            tf.constant(first_step, tf.int64))
         return float(loss), float(weight)
 
     def release(self):
@@ -618,7 +739,7 @@ class Trainer:
         if not self.__dict__:
             return
         tables = [self.row_table, self.link_table, self.output_table]
-        n_bytes = sum(int(np.prod(t.shape)) * 4 for t in {t.ref(): t for t in tables}.values())
+        n_bytes = sum(int(tf.size(t)) * 4 for t in {t.ref(): t for t in tables}.values())
         self.__dict__.clear()
         if n_bytes > _COLLECT_ABOVE_BYTES:
             gc.collect()

@@ -184,7 +184,7 @@ def test_epoch_order_is_random_states_permutation(sampler, make_trainer):
 
 
 def test_many_fits_in_one_process_do_not_warn_of_retracing(caplog):
-    """Each fit traces its own step once; TensorFlow must not call that retracing."""
+    """Fits of other graphs retrace the shared step once (relaxed shapes): no warning."""
     import logging
 
     from sklearn_linkembed import LinkEmbedder
@@ -195,6 +195,90 @@ def test_many_fits_in_one_process_do_not_warn_of_retracing(caplog):
         for seed in range(7):
             LinkEmbedder(embedding_size=4, epochs=1, min_count=1, random_state=seed).fit(X)
     assert not [r for r in caplog.records if "retracing" in r.getMessage()]
+
+
+def _train_engines(graphs, make_trainer, own_trace=False):
+    """Each graph's engine after two calls (the second shorter, as an epoch's last chunk).
+
+    ``own_trace``: each engine traces its own step over its own attributes, as an
+    engine with a method replaced on the instance does.
+    """
+    tables = []
+    for seed, X in enumerate(graphs):
+        graph_sampler = NegativeSampler(X, batch_size=32, negative_ratio=3, min_count=1,
+                                        negative_sampling="link")
+        trainer = make_trainer(graph_sampler, embedding_size=5, loss="logistic",
+                               optimizer="rowwise_adagrad", negative_sharing=2,
+                               link_context=1.0, learning_rate=0.05 * (seed + 1), seed=seed)
+        if own_trace:
+            trainer._apply = trainer._apply
+        batches = trainer.epoch_batches(np.random.RandomState(seed))
+        trainer.train(batches[:3], 0)
+        trainer.train(batches[3:4], 3)
+        tables.append((trainer.row_vectors(), trainer.link_vectors(), trainer.output_vectors()))
+    return tables
+
+
+def test_engines_of_one_layout_share_a_trace_and_train_as_if_alone(make_trainer, monkeypatch):
+    """Tables, constants, sizes, seed and learning rate are arguments of the traced step:
+    engines of other graphs reuse it after one relaxation of its shapes, and train bit for
+    bit as each engine's own trace of its own attributes does."""
+    import collections
+
+    from sklearn_linkembed import _engine
+    from tests.conftest import random_graph
+
+    graphs = [random_graph(n, 300, 0.02, seed) for seed, n in enumerate([200, 260, 230, 310])]
+    monkeypatch.setattr(_engine, "_SHARED_STEPS", collections.OrderedDict())
+    shared = _train_engines(graphs, make_trainer)
+    (function,) = _engine._SHARED_STEPS.values()
+    # the first engine's trace (its shorter call padded, not retraced), then relaxed shapes
+    assert function.experimental_get_tracing_count() == 2
+    alone = _train_engines(graphs, make_trainer, own_trace=True)
+    assert list(_engine._SHARED_STEPS.values()) == [function]
+    for engine_shared, engine_alone in zip(shared, alone, strict=True):
+        for table_shared, table_alone in zip(engine_shared, engine_alone, strict=True):
+            np.testing.assert_array_equal(table_shared, table_alone)
+    assert not np.array_equal(shared[0][1][:5], shared[1][1][:5])  # they did differ
+
+
+def test_a_shared_trace_holds_no_engine(sampler, make_trainer, monkeypatch):
+    """The kept traced step must not keep the engine that traced it alive."""
+    import collections
+    import gc
+    import weakref
+
+    from sklearn_linkembed import _engine
+
+    monkeypatch.setattr(_engine, "_SHARED_STEPS", collections.OrderedDict())
+    trainer = make_trainer(sampler, embedding_size=6, optimizer="nadam", seed=11)
+    trainer.train(trainer.epoch_batches(np.random.RandomState(0))[:2], 0)
+    assert trainer._steps_function() in _engine._SHARED_STEPS.values()
+    held = [weakref.ref(trainer), weakref.ref(trainer.row_table),
+            weakref.ref(trainer.link_table)]
+    del trainer  # not released: nothing but the caller may hold it
+    gc.collect()
+    assert [ref() for ref in held] == [None, None, None]
+    assert len(_engine._SHARED_STEPS) == 1
+
+
+def test_an_engine_with_a_replaced_method_traces_its_own_step(sampler, make_trainer):
+    """The benchmarks' ablations replace a method on one engine: it must take effect
+    there and reach neither the shared traces nor other engines."""
+    import types
+
+    from sklearn_linkembed import _engine
+
+    kept = dict(_engine._SHARED_STEPS)
+    trainer = make_trainer(sampler, embedding_size=6, seed=12)
+    trainer._apply = types.MethodType(lambda self, ctx, table, index, grad: None, trainer)
+    before = trainer.link_vectors()
+    trainer.train(trainer.epoch_batches(np.random.RandomState(0))[:2], 0)
+    np.testing.assert_array_equal(trainer.link_vectors(), before)  # no update: the patch ran
+    assert dict(_engine._SHARED_STEPS) == kept
+    other = make_trainer(sampler, embedding_size=6, seed=12)
+    other.train(other.epoch_batches(np.random.RandomState(0))[:2], 0)
+    assert not np.array_equal(other.link_vectors(), before)
 
 
 def test_large_constants_are_shared_with_tensorflow_not_copied(sampler, make_trainer,
@@ -261,7 +345,7 @@ def test_merge_and_block_updates_give_tensorflows_fused_kernels_bits():
     start = rng.normal(size=(12, 7)).astype(np.float32)
     for name in ["adagrad", "sgd"]:
         optimizer = _engine._LazyOptimizer(name, 0.25)
-        table = optimizer.track(tf.Variable(start))
+        table = optimizer.track(tf.Variable(start), *start.shape)
         fused, fused_state = tf.Variable(start), tf.Variable(np.zeros_like(start))
         for _ in range(3):  # the state matters from the second step
             optimizer.apply(table, unique, merged, *optimizer.slots[table.ref()])
@@ -303,9 +387,9 @@ def test_rowwise_adagrad_keeps_one_accumulator_per_row():
     rng = np.random.default_rng(1)
     start = rng.normal(size=(6, 4)).astype(np.float32)
     optimizer = _engine._LazyOptimizer("rowwise_adagrad", 0.5)
-    table = optimizer.track(tf.Variable(start))
+    table = optimizer.track(tf.Variable(start), *start.shape)
     (accum,) = optimizer.slots[table.ref()]
-    assert accum.shape == (6,)
+    assert accum.numpy().shape == (6,)
     expected, expected_accum = start.astype(np.float64), np.zeros(6)
     for rows in ([0, 3], [3, 5], [3]):
         grad = rng.normal(size=(len(rows), 4)).astype(np.float32)
@@ -318,7 +402,7 @@ def test_rowwise_adagrad_keeps_one_accumulator_per_row():
     np.testing.assert_array_equal(table.numpy()[untouched], start[untouched])
     assert not accum.numpy()[untouched].any()
     # The first step of a row moves it by lr * grad / rms(grad): a step of length lr * sqrt(d).
-    first = optimizer.track(tf.Variable(start))
+    first = optimizer.track(tf.Variable(start), *start.shape)
     grad = rng.normal(size=(1, 4)).astype(np.float32)
     optimizer.apply(first, tf.constant([2]), tf.constant(grad), *optimizer.slots[first.ref()])
     np.testing.assert_allclose(np.linalg.norm(start[2] - first.numpy()[2]), 0.5 * 2, rtol=1e-5)
