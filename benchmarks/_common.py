@@ -410,9 +410,9 @@ def engine_for(estimator, X, *, seed=0, strategy=None, update=None):
       ``sklearn_linkembed._foldin.fold_in`` and
       ``sklearn_linkembed._pairs.negative_probability``, called as
       ``LinkEmbedder._fold_in`` calls them;
-    * for ``Engine.state_mib``: the ``tf.Variable`` attributes ``row_table``,
-      ``link_table``, ``output_table`` and ``optimizer.slots`` of the trainer
-      (sized with ``tf.size``: their static shapes are unknown).
+    * for ``Engine.state_mib``: ``Trainer.state_bytes()``, the bytes of its tables and
+      optimizer state (counted as they are made: reading a variable after a sparse
+      update copies it).
 
     Parameters
     ----------
@@ -431,8 +431,6 @@ def engine_for(estimator, X, *, seed=0, strategy=None, update=None):
         engine's merge of repeated rows.
     """
     import types
-
-    import tensorflow as tf
 
     from sklearn_linkembed._foldin import fold_in
     from sklearn_linkembed._pairs import Pairs, negative_probability
@@ -458,11 +456,7 @@ def engine_for(estimator, X, *, seed=0, strategy=None, update=None):
                                                              config.negative_power),
                        n_steps=estimator.fold_in_steps)
 
-    variables = {v.ref(): v for v in [trainer.row_table, trainer.link_table,
-                                      trainer.output_table,
-                                      *(v for slots in trainer.optimizer.slots.values()
-                                        for v in slots)]}
-    state_mib = sum(int(tf.size(v)) * v.dtype.size for v in variables.values()) / 2**20
+    state_mib = trainer.state_bytes() / 2**20
     return Engine(config=config, n_rows=pairs.n_rows, n_links=pairs.n_links,
                   n_pairs=pairs.n_pairs, global_batch=trainer.global_batch,
                   bitmap_hashed=pairs.bitmap_hash_bits is not None, state_mib=state_mib,

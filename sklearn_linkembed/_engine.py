@@ -5,8 +5,9 @@ This is the only module that imports TensorFlow. One call of the compiled
 any ``tf.distribute`` strategy:
 
 * the traced function takes an engine's tables, optimizer state and graph
-  constants as arguments, so engines of one layout (a grid search's fits)
-  share one trace and TensorFlow's optimisation of it;
+  constants as arguments and is traced with stand-ins, so engines of one
+  layout (a grid search's fits) share one trace and TensorFlow's
+  optimisation of it;
 * true pairs come from a seeded permutation made by the caller, and each
   replica takes its slice of the global batch, so every worker sees the same
   schedule without an input pipeline;
@@ -25,6 +26,7 @@ any ``tf.distribute`` strategy:
 """
 
 import collections
+import functools
 import gc
 import os
 import threading
@@ -85,9 +87,6 @@ _SHARE_ABOVE_BYTES = 2**20
 _SHARED_STEPS = collections.OrderedDict()
 _SHARED_STEPS_KEEP = 8
 _SHARED_STEPS_LOCK = threading.Lock()  # fits may run in threads (joblib's threading backend)
-# A call of fewer steps than an earlier one is padded to that count (one shape, one
-# trace) while the padded batches take at most this much memory.
-_PAD_CALLS_UP_TO_BYTES = 64 * 2**20
 
 
 def fibonacci_hash(keys, bits):
@@ -219,16 +218,11 @@ _merge_rows._omit_frequent_tracing_warning = True  # a shape per engine config, 
 
 
 def _traced_steps(engine_of_state):
-    """A ``tf.function`` that runs ``engine_of_state(state)._train_steps``.
-
-    Shapes are relaxed when a call's differ from the trace's (``reduce_retracing``):
-    one trace then serves engines of every graph size. A batch count differs
-    from call to call, so it is an argument, not the batches' shape.
-    """
+    """A ``tf.function`` that runs ``engine_of_state(state)._train_steps``."""
     def run(state, batches, n_steps, first_step):
         return engine_of_state(state)._train_steps(batches, n_steps, first_step)
 
-    function = tf.function(run, autograph=False, reduce_retracing=True)
+    function = tf.function(run, autograph=False)
     # After a few fits in a process (a grid search) TensorFlow would warn of "retracing"
     # that is by design; the attribute TensorFlow sets on its own restored functions
     # turns that off.
@@ -249,6 +243,7 @@ class _LazyOptimizer:
         self.learning_rate = learning_rate
         self.iterations = tf.Variable(0, dtype=tf.int64, trainable=False, name="iterations")
         self.slots = {}
+        self.slot_floats = 0  # counted as made: reading a variable's size can copy it
 
     def track(self, table, n, d):
         """Make ``table``'s state variables; returns ``table``.
@@ -258,14 +253,15 @@ class _LazyOptimizer:
         copy never sits beside every table and state made already.
         """
         if self.name == "sgd":
-            slots = []
+            shapes = []
         elif self.name == "adagrad":  # zero start (as PyTorch): the first step is lr * sign(grad)
-            slots = [_variable(tf.zeros([n, d]), trainable=False)]
+            shapes = [[n, d]]
         elif self.name == "rowwise_adagrad":  # one accumulator per row, not per coordinate
-            slots = [_variable(tf.zeros([n]), trainable=False)]
+            shapes = [[n]]
         else:  # both Adam moments in one table: one gather and one scatter per step
-            slots = [_variable(tf.zeros([n, 2 * d]), trainable=False)]
-        self.slots[table.ref()] = slots
+            shapes = [[n, 2 * d]]
+        self.slots[table.ref()] = [_variable(tf.zeros(shape), trainable=False) for shape in shapes]
+        self.slot_floats += sum(int(np.prod(shape)) for shape in shapes)
         return table
 
     def apply(self, table, index, grad, *slots):
@@ -347,12 +343,18 @@ class Trainer:
         # With a link-context term links have two tables, as word2vec's syn0 and
         # syn1neg: input vectors (links as contexts) and output vectors (as targets).
         self.context_weight = float(config.link_context)
-        # Tables are scaled in place (gathers and scatters) only as plain variables.
-        in_place = (self.strategy is tf.distribute.get_strategy()
-                    and not tf.distribute.has_strategy())
+        # Tables are scaled in place (gathers and scatters), and the traced step shared,
+        # only with plain variables (TensorFlow's default strategy).
+        self._plain_variables = in_place = (self.strategy is tf.distribute.get_strategy()
+                                            and not tf.distribute.has_strategy())
+        # Sizes are counted as the variables are made: after a sparse update, reading a
+        # variable (even for its size) copies it whole (scratch: +381 MiB for a
+        # 1,000,000 x 100 table).
+        self.table_floats = 0
         with self.strategy.scope():
             def table(n, salt, name):  # and its optimizer state
                 d = config.embedding_size
+                self.table_floats += n * d
                 return self.optimizer.track(
                     _initial_table(n, d, [self.seed, salt], name, in_place=in_place), n, d)
 
@@ -385,7 +387,6 @@ class Trainer:
         self._n_links = tf.constant(pairs.n_links, tf.int64)
         self._merge_rows = _merge_rows  # shared by every engine (its docstring says why)
         self._own_steps = None
-        self._rows_per_call = 0
         self._state_args = None
 
     # Attributes a traced step reads that differ between engines of one layout.
@@ -395,6 +396,28 @@ class Trainer:
     # Plain values that shape the traced step: engines that agree on them share it.
     _LAYOUT = ("strategy", "loss", "negative_ratio", "negative_sampling", "local_batch", "share",
                "n_groups", "global_batch", "context_weight", "_hash_bits", "_merge_rows")
+
+    def _stand_ins(self):
+        """Arguments that trace the shared step for every engine of this layout.
+
+        A trace keeps the variables it was traced with alive for as long as the
+        function lives (their Python objects go, their buffers stay: a fit's
+        whole training state past ``release``; scratch measurement), so the
+        variables are one-element stand-ins made for it, of the same kind and
+        static shape (unknown: ``_variable``); the tensors are specs without a
+        shape, as are the batches.
+        """
+        def stand_in(value):
+            if value is None:
+                return None
+            if isinstance(value, tf.Variable):
+                return _variable(tf.zeros([1] * len(value.shape), value.dtype),
+                                 trainable=value.trainable)
+            return tf.TensorSpec([None] * value.shape.rank, value.dtype)
+
+        return (tf.nest.map_structure(stand_in, self._state()),
+                tf.TensorSpec([None, self.global_batch], tf.int32), tf.TensorSpec([], tf.int32),
+                tf.TensorSpec([], tf.int64))
 
     def _state(self):
         """The tensors and variables of this engine that a traced step reads."""
@@ -429,36 +452,47 @@ class Trainer:
         return view
 
     def _steps_function(self):
-        """The traced ``_train_steps`` for this engine, shared with engines of its layout.
+        """``_train_steps(batches, n_steps, first_step)`` traced, shared with engines of
+        this engine's layout.
 
         Tracing the step and TensorFlow's first optimisation of its graph cost
         about 0.2 s per engine; a grid search or cross-validation makes many
         engines of one layout (the same strategy, loss, batch and negatives:
         ``_LAYOUT``) in one process. They share one ``tf.function`` that takes
-        each engine's tables and constants as arguments (``_STATE``); shapes
-        are relaxed after the second graph size, so later engines reuse its
-        trace. The function holds no engine: only plain values and the strategy.
-        An engine with a method replaced on the instance (the benchmarks'
-        ablations) traces its own step.
+        each engine's tables and constants as arguments (``_STATE``), traced
+        once for all of them with stand-ins (:meth:`_stand_ins`). The function
+        holds no engine: only plain values and the strategy. An engine under a
+        ``tf.distribute`` strategy (whose distributed variables a trace holds by
+        identity, not as arguments) or with a method replaced on the instance
+        (the benchmarks' ablations) traces its own step, as every engine did.
         """
-        if any(callable(getattr(type(self), name, None)) for name in vars(self)):
+        if (not self._plain_variables
+                or any(callable(getattr(type(self), name, None)) for name in vars(self))):
             if self._own_steps is None:
-                self._own_steps = _traced_steps(lambda state: self)
+                self._own_steps = tf.function(
+                    self._train_steps, autograph=False,
+                    input_signature=[tf.TensorSpec([None, self.global_batch], tf.int32),
+                                     tf.TensorSpec([], tf.int32), tf.TensorSpec([], tf.int64)])
+                self._own_steps._omit_frequent_tracing_warning = True  # see _traced_steps
             return self._own_steps
         layout = {name: getattr(self, name) for name in self._LAYOUT}
         key = (type(self), self.optimizer.name, *(
             (name, id(value) if name in ("strategy", "_merge_rows") else value)
-            for name, value in layout.items()))
+            for name, value in layout.items()),
+            tuple(name for name in self._STATE if getattr(self, name) is None))
         with _SHARED_STEPS_LOCK:
             function = _SHARED_STEPS.pop(key, None)
             if function is None:
                 cls, name = type(self), self.optimizer.name
                 function = _traced_steps(lambda state: cls._from_state(layout, name, state))
+                function.get_concrete_function(*self._stand_ins())
             if _SHARED_STEPS_KEEP:
                 _SHARED_STEPS[key] = function  # most recently used last
                 while len(_SHARED_STEPS) > _SHARED_STEPS_KEEP:
                     _SHARED_STEPS.popitem(last=False)
-        return function
+        if self._state_args is None:
+            self._state_args = self._state()
+        return functools.partial(function, self._state_args)
 
     def _constant(self, array):
         """``array`` as a constant tensor of the graph (``None`` stays ``None``).
@@ -712,18 +746,8 @@ class Trainer:
 
     def train(self, batches, first_step):
         """Run the steps of ``batches``; returns (sum of weighted losses, sum of weights)."""
-        n_steps = len(batches)
-        # Fewer steps than an earlier call (an epoch's last chunk) are padded to its
-        # count: one shape, so no second trace. The padding is not run.
-        if n_steps * self.global_batch * 4 <= _PAD_CALLS_UP_TO_BYTES:
-            self._rows_per_call = max(self._rows_per_call, n_steps)
-        if n_steps < self._rows_per_call:
-            padding = np.full((self._rows_per_call - n_steps, self.global_batch), -1, np.int32)
-            batches = np.concatenate([batches, padding])
-        if self._state_args is None:
-            self._state_args = self._state()
         loss, weight = self._steps_function()(
-            self._state_args, tf.constant(batches, tf.int32), tf.constant(n_steps, tf.int32),
+            tf.constant(batches, tf.int32), tf.constant(len(batches), tf.int32),
             tf.constant(first_step, tf.int64))
         return float(loss), float(weight)
 
@@ -738,8 +762,7 @@ class Trainer:
         """
         if not self.__dict__:
             return
-        tables = [self.row_table, self.link_table, self.output_table]
-        n_bytes = sum(int(tf.size(t)) * 4 for t in {t.ref(): t for t in tables}.values())
+        n_bytes = self.table_floats * 4
         self.__dict__.clear()
         if n_bytes > _COLLECT_ABOVE_BYTES:
             gc.collect()
@@ -755,6 +778,10 @@ class Trainer:
         self.release()
         links_array = links.numpy()
         return links_array, (links_array if output is links else output.numpy())
+
+    def state_bytes(self):
+        """Bytes of the tables and the optimizer's state (float32), without reading them."""
+        return 4 * (self.table_floats + self.optimizer.slot_floats)
 
     def link_vectors(self):
         return self.link_table.numpy()

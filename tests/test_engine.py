@@ -220,9 +220,9 @@ def _train_engines(graphs, make_trainer, own_trace=False):
 
 
 def test_engines_of_one_layout_share_a_trace_and_train_as_if_alone(make_trainer, monkeypatch):
-    """Tables, constants, sizes, seed and learning rate are arguments of the traced step:
-    engines of other graphs reuse it after one relaxation of its shapes, and train bit for
-    bit as each engine's own trace of its own attributes does."""
+    """Tables, constants, sizes, seed and learning rate are arguments of the step, traced
+    once with stand-ins: engines of other graphs reuse it, and train bit for bit as each
+    engine's own trace of its own attributes does."""
     import collections
 
     from sklearn_linkembed import _engine
@@ -232,8 +232,7 @@ def test_engines_of_one_layout_share_a_trace_and_train_as_if_alone(make_trainer,
     monkeypatch.setattr(_engine, "_SHARED_STEPS", collections.OrderedDict())
     shared = _train_engines(graphs, make_trainer)
     (function,) = _engine._SHARED_STEPS.values()
-    # the first engine's trace (its shorter call padded, not retraced), then relaxed shapes
-    assert function.experimental_get_tracing_count() == 2
+    assert function.experimental_get_tracing_count() == 1
     alone = _train_engines(graphs, make_trainer, own_trace=True)
     assert list(_engine._SHARED_STEPS.values()) == [function]
     for engine_shared, engine_alone in zip(shared, alone, strict=True):
@@ -253,13 +252,61 @@ def test_a_shared_trace_holds_no_engine(sampler, make_trainer, monkeypatch):
     monkeypatch.setattr(_engine, "_SHARED_STEPS", collections.OrderedDict())
     trainer = make_trainer(sampler, embedding_size=6, optimizer="nadam", seed=11)
     trainer.train(trainer.epoch_batches(np.random.RandomState(0))[:2], 0)
-    assert trainer._steps_function() in _engine._SHARED_STEPS.values()
+    assert len(_engine._SHARED_STEPS) == 1
     held = [weakref.ref(trainer), weakref.ref(trainer.row_table),
             weakref.ref(trainer.link_table)]
     del trainer  # not released: nothing but the caller may hold it
     gc.collect()
     assert [ref() for ref in held] == [None, None, None]
     assert len(_engine._SHARED_STEPS) == 1
+
+
+def test_an_engines_memory_leaves_with_it(make_trainer, monkeypatch):
+    """A trace keeps the buffers of the variables it was traced with for as long as the
+    function lives. The shared step is traced with stand-ins: the engine that made it
+    takes its tables' memory with it."""
+    import collections
+    import gc
+    from pathlib import Path
+
+    from sklearn_linkembed import _engine
+    from tests.conftest import random_graph
+
+    status = Path("/proc/self/status")
+    if not status.exists():
+        pytest.skip("reads the resident memory from Linux's /proc")
+
+    def resident_mib():
+        line = next(line for line in status.read_text().splitlines() if line.startswith("VmRSS"))
+        return int(line.split()[1]) / 1024
+
+    n_rows, d = 100_000, 128  # a 49 MiB row table
+    graph_sampler = NegativeSampler(random_graph(n_rows, 40, 0.05, 0), batch_size=64,
+                                    negative_ratio=2, min_count=1)
+    monkeypatch.setattr(_engine, "_SHARED_STEPS", collections.OrderedDict())  # it traces
+    trainer = make_trainer(graph_sampler, embedding_size=d, optimizer="sgd", seed=13)
+    trainer.train(trainer.epoch_batches(np.random.RandomState(0))[:2], 0)
+    gc.collect()
+    trained = resident_mib()
+    del trainer
+    gc.collect()
+    assert len(_engine._SHARED_STEPS) == 1
+    assert trained - resident_mib() > 0.9 * n_rows * d * 4 / 2**20
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adagrad", "rowwise_adagrad", "nadam"])
+@pytest.mark.parametrize("link_context", [0.0, 1.0])
+def test_state_bytes_are_counted_without_reading_the_variables(sampler, make_trainer,
+                                                               optimizer, link_context):
+    """After a sparse update, reading a variable (even for its size) copies it whole, so
+    the engine counts its tables and optimizer state as it makes them."""
+    trainer = make_trainer(sampler, embedding_size=6, optimizer=optimizer,
+                           negative_sampling="link", link_context=link_context)
+    tables = {t.ref(): t for t in (trainer.row_table, trainer.link_table, trainer.output_table)}
+    variables = [*tables.values(), *(v for slots in trainer.optimizer.slots.values()
+                                     for v in slots)]
+    assert trainer.state_bytes() == sum(v.numpy().nbytes for v in variables)
+    assert trainer.table_floats * 4 == sum(t.numpy().nbytes for t in tables.values())
 
 
 def test_an_engine_with_a_replaced_method_traces_its_own_step(sampler, make_trainer):
