@@ -222,12 +222,7 @@ def _traced_steps(engine_of_state):
     def run(state, batches, n_steps, first_step):
         return engine_of_state(state)._train_steps(batches, n_steps, first_step)
 
-    function = tf.function(run, autograph=False)
-    # After a few fits in a process (a grid search) TensorFlow would warn of "retracing"
-    # that is by design; the attribute TensorFlow sets on its own restored functions
-    # turns that off.
-    function._omit_frequent_tracing_warning = True
-    return function
+    return tf.function(run, autograph=False)
 
 
 class _LazyOptimizer:
@@ -473,7 +468,10 @@ class Trainer:
                     self._train_steps, autograph=False,
                     input_signature=[tf.TensorSpec([None, self.global_batch], tf.int32),
                                      tf.TensorSpec([], tf.int32), tf.TensorSpec([], tf.int64)])
-                self._own_steps._omit_frequent_tracing_warning = True  # see _traced_steps
+                # Each such engine traces once; after a few in a process TensorFlow would
+                # warn of "retracing" that is by design. The attribute TensorFlow sets on
+                # its own restored functions turns that off.
+                self._own_steps._omit_frequent_tracing_warning = True
             return self._own_steps
         layout = {name: getattr(self, name) for name in self._LAYOUT}
         key = (type(self), self.optimizer.name, *(
