@@ -25,6 +25,7 @@ import argparse
 import concurrent.futures
 import dataclasses
 import datetime
+import gc
 import importlib.metadata
 import json
 import logging
@@ -353,6 +354,40 @@ class EpochClock(logging.Handler):
         logger = logging.getLogger(self.LOGGER)
         logger.removeHandler(self)
         logger.setLevel(self.previous_level)
+        return False
+
+
+class CollectorClock:
+    """Seconds Python's garbage collector ran, by generation, while it watches.
+
+    ``with CollectorClock() as gc_clock: estimator.fit(X)``; then
+    ``gc_clock.seconds`` (``{generation: seconds}``) and ``gc_clock.total``.
+    It times each collection through ``gc.callbacks``.
+    """
+
+    def __init__(self):
+        self.seconds = {}
+        self._start = None
+
+    def _callback(self, phase, info):
+        if phase == "start":
+            self._start = time.perf_counter()
+        elif self._start is not None:
+            generation = info["generation"]
+            self.seconds[generation] = (self.seconds.get(generation, 0.0)
+                                        + time.perf_counter() - self._start)
+            self._start = None
+
+    @property
+    def total(self):
+        return sum(self.seconds.values())
+
+    def __enter__(self):
+        gc.callbacks.append(self._callback)
+        return self
+
+    def __exit__(self, *exc):
+        gc.callbacks.remove(self._callback)
         return False
 
 

@@ -13,7 +13,8 @@ defaults, in a process that has imported TensorFlow:
 * **phases of a fit**: ``fit`` is timed whole, its epochs from its per-epoch
   log record (``_common.EpochClock``): setup and the first epoch (tracing and
   compiling, then training), each other epoch, and what follows the last epoch
-  (the fold-in of every row). The setup alone (building the graph, pairs and
+  (the fold-in of every row); and the seconds Python's garbage collector ran
+  during the fit, by generation (``_common.CollectorClock``). The setup alone (building the graph, pairs and
   engine) is timed apart through ``_common.engine_for``;
 * **parts of a step**, by ablation: one full step; one without the update
   (negatives, gathers, loss and gradients only: each gradient is kept in use,
@@ -39,7 +40,7 @@ def phases(X, params):
     from sklearn_linkembed import LinkEmbedder
 
     est = LinkEmbedder(random_state=0, **params)
-    with _common.EpochClock() as clock:
+    with _common.EpochClock() as clock, _common.CollectorClock() as collector:
         start = time.perf_counter()
         est.fit(X)
         end = time.perf_counter()
@@ -54,6 +55,12 @@ def phases(X, params):
           f"(setup alone {setup.seconds:.2f}), other epochs "
           f"{np.mean(np.diff(epochs)) if len(epochs) > 1 else float('nan'):.2f} each, "
           f"after the last epoch (fold-in) {end - epochs[-1]:.2f}")
+    print("garbage collection during fit "
+          f"{collector.total:.3f} s ({_seconds_by_generation(collector.seconds)})")
+
+
+def _seconds_by_generation(seconds):
+    return ", ".join(f"generation {g}: {s:.3f} s" for g, s in sorted(seconds.items())) or "none"
 
 
 def _no_update(merge_rows, ctx, table, index, grad):

@@ -60,6 +60,38 @@ def test_fit_transform_equals_fit_then_transform(planted):
     np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("weighted", [False, True])
+def test_equal_weights_leave_memory_while_training_and_come_back(planted, monkeypatch, weighted):
+    from sklearn_linkembed import _engine
+
+    X, _ = planted
+    X = X * 3.0  # every pair weighs 3: the CSR's values are one number
+    if weighted:
+        X.data[::2] = 1.0
+    graphs, data_while_training = [], []
+    real_encode, real_train = LinkEmbedder._encode, _engine.Trainer.train
+
+    def encode(self, X, *, reset):
+        graphs.append(real_encode(self, X, reset=reset))
+        return graphs[-1]
+
+    def train(self, *args):
+        data_while_training.append(graphs[-1].csr.data.strides)
+        return real_train(self, *args)
+
+    monkeypatch.setattr(LinkEmbedder, "_encode", encode)
+    monkeypatch.setattr(_engine.Trainer, "train", train)
+    emb = LinkEmbedder(**FAST, random_state=0)
+    rows = emb.fit_transform(X)
+    # equal weights: no bytes per pair while the tables train; weighted: untouched
+    assert set(data_while_training) == ({(4,)} if weighted else {(0,)})
+    data = graphs[0].csr.data
+    assert data.strides == (4,) and data.flags.writeable
+    np.testing.assert_array_equal(np.unique(data), [1.0, 3.0] if weighted else [3.0])
+    # the row vectors weigh the links as given: as transform's fold-in of X
+    np.testing.assert_array_equal(rows, emb.transform(X))
+
+
 def test_transform_is_row_wise_bit_for_bit(fitted, planted):
     X, _ = planted
     full = fitted.transform(X)
