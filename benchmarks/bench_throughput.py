@@ -26,12 +26,17 @@ second, in steady state, on one graph and in one run:
 
 Each method runs in a fresh process (``--in-process`` to turn that off) so its
 peak memory (``getrusage``) is its own and no TensorFlow state is shared.
+``--rounds N`` runs the reference and every config N times in turn, each round a
+side-by-side run of its own (its table printed and saved), and prints each
+ratio of every round and their median last: on a shared machine one run's
+ratio moved from 8.5x to 13.7x between runs.
 Prints a table with the ratio of each rate to the reference's and appends it to
 ``benchmarks/results/bench_throughput.jsonl``.
 """
 
 import itertools
 import logging
+import statistics
 import time
 
 from . import _common
@@ -114,15 +119,33 @@ def main(argv=None):
                              "1), or default:batch_size with LinkEmbedder's defaults")
     parser.add_argument("--no-reference", action="store_true",
                         help="skip the reference (ratios are then left out)")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="run the reference and every config this many times in turn; "
+                             "each round is a side-by-side run of its own, and the median of "
+                             "each ratio over the rounds is printed last")
     args = parser.parse_args(argv)
     if args.epochs < 2 or args.reference_epochs < 2:
         parser.error("--epochs and --reference-epochs need 2 or more: the first is the warm-up")
+    if args.rounds < 1:
+        parser.error(f"--rounds must be 1 or more, got {args.rounds}")
     configs = [(opt, int(size), (rest + ["link"])[0], int((rest[1:] + ["1"])[0]))
                for opt, size, *rest in (item.split(":") for item in args.configs.split(",")
                                         if item)]
 
     data = _common.load_data_from_args(args)
     print(data.describe())
+    rounds = []
+    for index in range(args.rounds):
+        if args.rounds > 1:
+            print(f"round {index + 1} of {args.rounds}", flush=True)
+        rounds.append(_one_round(args, data, configs))
+    if args.rounds > 1:
+        _print_medians(rounds)
+    print(f"peak memory of this process: {_common.peak_rss_mib():,.0f} MiB")
+
+
+def _one_round(args, data, configs):
+    """The reference and every config, each in a fresh process; prints and saves their table."""
     isolate = not args.in_process
     results = []
     if not args.no_reference:
@@ -163,7 +186,23 @@ def main(argv=None):
         path = _common.write_result("bench_throughput", {
             "run": run, "data": data.tag, "graph": data.describe(), **record}, args.results_dir)
     print(f"figures: {path}")
-    print(f"peak memory of this process: {_common.peak_rss_mib():,.0f} MiB")
+    return results
+
+
+def _print_medians(rounds):
+    """Each method's ratios in every round (side by side within it) and their median."""
+    print(f"ratios to the reference in each of {len(rounds)} rounds, and their median:")
+    for position, record in enumerate(rounds[0]):
+        if record["ratio"] is None or record["method"].startswith("reference"):
+            continue
+        steady = [results[position]["ratio"] for results in rounds]
+        whole = [results[position]["fit_ratio"] for results in rounds]
+        what = (f"{record['method']}, {record['optimizer']}, batch {record['batch_size']}, "
+                f"{record.get('negative_sampling') or 'pair'}, shared by "
+                f"{record.get('negative_sharing') or 1}")
+        print(f"  {what}: steady {', '.join(f'{r:.2f}x' for r in steady)} "
+              f"(median {statistics.median(steady):.2f}x); whole fit "
+              f"{', '.join(f'{r:.2f}x' for r in whole)} (median {statistics.median(whole):.2f}x)")
 
 
 def _print_table(results):

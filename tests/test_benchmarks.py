@@ -123,3 +123,21 @@ def test_one_internal_hook():
     assert _private_uses(hook[0])  # the hook does reach private code
     rest = ast.Module(body=[node for node in tree.body if node not in hook], type_ignores=[])
     assert _private_uses(rest) == []
+
+
+def test_throughput_rounds_print_every_ratio_and_their_median(capsys):
+    module = _import("bench_throughput")
+
+    def one_round(steady, whole):
+        return [{"method": "reference (Keras fit)", "ratio": 1.0, "fit_ratio": 1.0},
+                {"method": "LinkEmbedder defaults", "optimizer": "default", "batch_size": 512,
+                 "negative_sampling": "link", "negative_sharing": 4, "ratio": steady,
+                 "fit_ratio": whole}]
+
+    module._print_medians([one_round(10.0, 8.0), one_round(14.0, 12.0), one_round(12.0, 9.0)])
+    out = capsys.readouterr().out
+    assert "reference" not in out.split("\n", 1)[1]
+    assert "batch 512, link, shared by 4: steady 10.00x, 14.00x, 12.00x (median 12.00x)" in out
+    assert "whole fit 8.00x, 12.00x, 9.00x (median 9.00x)" in out
+    with contextlib.redirect_stderr(io.StringIO()), pytest.raises(SystemExit):
+        module.main(["--rounds", "0"])
