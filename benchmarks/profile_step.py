@@ -14,8 +14,9 @@ defaults, in a process that has imported TensorFlow:
   log record (``_common.EpochClock``): setup and the first epoch (tracing and
   compiling, then training), each other epoch, and what follows the last epoch
   (the fold-in of every row); and the seconds Python's garbage collector ran
-  during the fit, by generation (``_common.CollectorClock``). The setup alone (building the graph, pairs and
-  engine) is timed apart through ``_common.engine_for``;
+  during the fit, by generation (``_common.CollectorClock``). The setup alone
+  (building the graph, pairs and engine) is timed apart through
+  ``_common.engine_for``;
 * **parts of a step**, by ablation: one full step; one without the update
   (negatives, gathers, loss and gradients only: each gradient is kept in use,
   or TensorFlow would drop its computation); one with the duplicate merge but
