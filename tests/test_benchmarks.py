@@ -141,3 +141,17 @@ def test_throughput_rounds_print_every_ratio_and_their_median(capsys):
     assert "whole fit 8.00x, 12.00x, 9.00x (median 9.00x)" in out
     with contextlib.redirect_stderr(io.StringIO()), pytest.raises(SystemExit):
         module.main(["--rounds", "0"])
+
+
+def test_collector_clock_times_collections_by_generation_while_it_watches():
+    import gc
+
+    common = _import("_common")
+    with common.CollectorClock() as clock:
+        gc.collect()  # a full collection
+        gc.collect(0)
+    assert clock.seconds.get(2, 0) > 0 and clock.seconds.get(0, 0) > 0
+    assert clock.total == sum(clock.seconds.values())
+    total = clock.total
+    gc.collect()  # after the block: not counted, and the callback is gone
+    assert clock.total == total and clock._callback not in gc.callbacks
