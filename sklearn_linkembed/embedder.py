@@ -445,6 +445,7 @@ class LinkEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         best, stale = -np.inf, 0
         tables = None
         for epoch in range(self.epochs):
+            batches = None  # the last epoch's order goes before the next one is made
             batches = trainer.epoch_batches(rng)
             bar = _progress(self.verbose, steps, f"epoch {epoch + 1}/{self.epochs}")
             loss = weight = 0.0

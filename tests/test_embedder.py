@@ -92,6 +92,27 @@ def test_equal_weights_leave_memory_while_training_and_come_back(planted, monkey
     np.testing.assert_array_equal(rows, emb.transform(X))
 
 
+def test_an_epochs_pair_order_goes_before_the_next_one_is_made(planted, monkeypatch):
+    import weakref
+
+    from sklearn_linkembed import _engine
+
+    X, _ = planted
+    real = _engine.Trainer.epoch_batches
+    made, alive = [], []
+
+    def epoch_batches(self, random_state):
+        alive.append([order() is not None for order in made])
+        order = real(self, random_state)
+        made.append(weakref.ref(order))
+        return order
+
+    monkeypatch.setattr(_engine.Trainer, "epoch_batches", epoch_batches)
+    LinkEmbedder(**FAST, random_state=0).fit(X)
+    # 4 bytes a pair: two orders at once were a multi-epoch fit's peak
+    assert alive == [[False] * epoch for epoch in range(FAST["epochs"])]
+
+
 def test_transform_is_row_wise_bit_for_bit(fitted, planted):
     X, _ = planted
     full = fitted.transform(X)
