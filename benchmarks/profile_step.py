@@ -7,6 +7,12 @@ Run (a minute or two on a quiet machine)::
 
 Smoke test: ``--rows 300 --steps 5 --ops``.
 
+``--pairs N`` profiles ``bench_scaling``'s power-law graph of about N pairs
+instead of ``--data`` (``min_count=1``, as there), without the whole fit's
+phases (a fit of 10^8 pairs takes minutes; ``bench_scaling`` times its epoch):
+``--pairs 1e6 --steps 60 --ops`` and ``--pairs 1e8 --steps 60 --ops`` show
+which operations grow when the tables outgrow the processor's caches.
+
 Three views, on one graph, for ``LinkEmbedder`` with ``--params`` on top of its
 defaults, in a process that has imported TensorFlow:
 
@@ -149,15 +155,26 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=200, help="steps timed per variant")
     parser.add_argument("--ops", action="store_true",
                         help="also profile the operations of --steps steps")
+    parser.add_argument("--pairs", type=float, default=None,
+                        help="profile bench_scaling's power-law graph of about this many pairs "
+                             "(min_count=1) instead of --data, without the fit's phases")
     args = parser.parse_args(argv)
     _common.import_tensorflow()  # before any clock
 
-    data = _common.load_data_from_args(args)
-    print(data.describe())
-    phases(data.X, args.params)
-    step_parts(data.X, args.params, args.steps)
+    if args.pairs is not None:
+        from ._graphs import power_law_graph
+
+        X, params = power_law_graph(int(args.pairs)), {"min_count": 1, **args.params}
+        print(f"power-law graph: {X.shape[0]:,} rows x {X.shape[1]:,} link columns, "
+              f"{X.nnz:,} pairs")
+    else:
+        data = _common.load_data_from_args(args)
+        print(data.describe())
+        X, params = data.X, args.params
+        phases(X, params)
+    step_parts(X, params, args.steps)
     if args.ops:
-        op_profile(data.X, args.params, args.steps)
+        op_profile(X, params, args.steps)
 
 
 if __name__ == "__main__":

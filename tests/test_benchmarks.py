@@ -155,3 +155,13 @@ def test_collector_clock_times_collections_by_generation_while_it_watches():
     total = clock.total
     gc.collect()  # after the block: not counted, and the callback is gone
     assert clock.total == total and clock._callback not in gc.callbacks
+
+
+def test_profile_step_profiles_the_scaling_graph_without_a_fit(capsys, monkeypatch):
+    module = _import("profile_step")
+    monkeypatch.setattr(module, "phases", lambda *a: pytest.fail("--pairs skips the fit"))
+    module.main(["--pairs", "3e4", "--steps", "3", "--params", '{"batch_size": 256}'])
+    out = capsys.readouterr().out
+    # bench_scaling's graph: a row per 100 pairs, a link per 14 pairs, min_count=1 (every link)
+    assert "power-law graph: 300 rows x 2,100 link columns, 30,000 pairs" in out
+    assert "step (batch 256, 10 negatives" in out
