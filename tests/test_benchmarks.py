@@ -162,6 +162,6 @@ def test_profile_step_profiles_the_scaling_graph_without_a_fit(capsys, monkeypat
     monkeypatch.setattr(module, "phases", lambda *a: pytest.fail("--pairs skips the fit"))
     module.main(["--pairs", "3e4", "--steps", "3", "--params", '{"batch_size": 256}'])
     out = capsys.readouterr().out
-    # bench_scaling's graph: a row per 100 pairs, a link per 14 pairs, min_count=1 (every link)
+    # bench_scaling's graph: a row per 100 pairs and a link column per 14 pairs
     assert "power-law graph: 300 rows x 2,100 link columns, 30,000 pairs" in out
     assert "step (batch 256, 10 negatives" in out
